@@ -1,0 +1,2 @@
+/* report.c - placeholder until the module lands. */
+typedef int mp_report_placeholder;

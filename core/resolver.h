@@ -1,0 +1,107 @@
+/*
+ * resolver.h - the one DNS resolver of the project.
+ *
+ * Three modes: the system's resolver (libunbound reading /etc/resolv.conf), one
+ * named server ("ADDR[@PORT]", libunbound forwarding), or an in-memory zone loaded
+ * from an RFC 1035 master file (offline: a name not in it is NXDOMAIN, nothing goes
+ * to the network).  DKIM, SPF and DMARC all ask through here, so there is one cache
+ * (bounded, MP_RESOLVER_CACHE_MAX answers) and one behaviour.  A failed lookup
+ * (timeout, SERVFAIL, bogus DNSSEC) is MP_DNS_TEMPFAIL, never "no such record".
+ */
+#ifndef MP_RESOLVER_H
+#define MP_RESOLVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define MP_RESOLVER_CACHE_MAX 4096
+#define MP_ZONE_MAX_BYTES (16u * 1024 * 1024) /* largest zone file accepted */
+
+/* RR types we use (RFC 1035 / 3596 numbers). */
+enum {
+	MP_DNS_A = 1,
+	MP_DNS_CNAME = 5,
+	MP_DNS_PTR = 12,
+	MP_DNS_MX = 15,
+	MP_DNS_TXT = 16,
+	MP_DNS_AAAA = 28,
+	MP_DNS_SPF = 99,
+};
+
+enum mp_resolver_mode {
+	MP_RESOLVER_SYSTEM = 0, /* /etc/resolv.conf via libunbound */
+	MP_RESOLVER_SERVER,     /* forward to opts.server */
+	MP_RESOLVER_ZONE,       /* in-memory zone only (zone_file may be NULL: empty zone) */
+};
+
+struct mp_resolver_opts {
+	enum mp_resolver_mode mode;
+	const char *server;    /* MP_RESOLVER_SERVER: "192.0.2.53", "192.0.2.53@5353", "[::1]@53" */
+	const char *zone_file; /* MP_RESOLVER_ZONE */
+	unsigned timeout_ms;   /* per query; 0 = default (5000) */
+};
+
+enum mp_dns_status {
+	MP_DNS_OK = 0,      /* at least one record of the asked type */
+	MP_DNS_NXDOMAIN,    /* the name does not exist */
+	MP_DNS_NODATA,      /* the name exists, but has no record of this type */
+	MP_DNS_TEMPFAIL,    /* timeout, SERVFAIL, refused, bogus: the lookup itself failed */
+};
+
+struct mp_dns_rr {
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t pref;      /* MX preference */
+	size_t len;         /* bytes in data (without the terminating NUL) */
+	unsigned char *data; /* A: 4 bytes; AAAA: 16 bytes; TXT: the strings of one record
+			      * joined; MX/PTR/CNAME: the target name, lower case, no trailing
+			      * dot.  Always NUL-terminated. */
+};
+
+struct mp_dns_answer {
+	enum mp_dns_status status;
+	int secure;  /* DNSSEC validated (never in zone mode) */
+	int bogus;   /* DNSSEC validation failed (then status is MP_DNS_TEMPFAIL) */
+	char *why;   /* NULL or a short reason for TEMPFAIL ("timeout", "SERVFAIL", ...) */
+	size_t count;
+	struct mp_dns_rr *rr; /* count records, in answer order, CNAMEs already followed */
+};
+
+struct mp_resolver;
+
+int mp_resolver_new(struct mp_resolver **out, const struct mp_resolver_opts *opts,
+		    struct mp_err *err);
+void mp_resolver_free(struct mp_resolver *r);
+
+/*
+ * Zone mode only: add records.  `text` is master-file text (RFC 1035 section 5:
+ * $ORIGIN, $TTL, relative and absolute names, '@', parentheses, comments, multi-string
+ * TXT).  `origin` may be NULL.  Used by --zone and by tests.
+ */
+int mp_resolver_load_zone_text(struct mp_resolver *r, const char *text, size_t len,
+			       const char *origin, struct mp_err *err);
+/* Zone mode only: every query for `name` (any type) fails with MP_DNS_TEMPFAIL. */
+int mp_resolver_add_tempfail(struct mp_resolver *r, const char *name, struct mp_err *err);
+
+/*
+ * Looks up name/type (name with or without trailing dot, any case).  Returns 0 and a
+ * caller-owned answer (whatever its status), or a negative code for a programming or
+ * memory error.  A DNS failure is an answer with status MP_DNS_TEMPFAIL, not an error.
+ */
+int mp_resolver_query(struct mp_resolver *r, const char *name, uint16_t type,
+		      struct mp_dns_answer **out, struct mp_err *err);
+void mp_dns_answer_free(struct mp_dns_answer *a);
+
+/*
+ * Encodes an answer as a DNS wire-format response to `name`/`type` (for libopendkim's
+ * DNS hooks).  Returns 0 and sets *outlen, or MP_ETOOBIG when buf is too small.
+ */
+int mp_dns_answer_to_wire(const struct mp_dns_answer *a, const char *name, uint16_t type,
+			  unsigned char *buf, size_t buflen, size_t *outlen);
+
+/* Number of queries answered from the cache / sent upstream (for -v and benchmarks). */
+void mp_resolver_stats(const struct mp_resolver *r, unsigned long *hits, unsigned long *misses);
+
+#endif

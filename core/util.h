@@ -1,0 +1,31 @@
+/*
+ * util.h - small string helpers shared by the core modules.
+ *
+ * All returned strings are malloc'd and NUL-terminated; NULL means out of memory
+ * (or, where said, no result).  Inputs are (pointer, length) unless they end in _z.
+ */
+#ifndef MP_UTIL_H
+#define MP_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+char *mp_strndup(const char *s, size_t n);
+char *mp_strdup_z(const char *s);
+/* ASCII lower-casing in place; returns s. */
+char *mp_lower(char *s);
+/* ASCII case-insensitive equality of (a, an) and the C string b. */
+bool mp_ieq(const char *a, size_t an, const char *b);
+/* ASCII case-insensitive equality of two C strings; NULLs equal only each other. */
+bool mp_ieq_z(const char *a, const char *b);
+/* Domain of an address: the part after the last '@', lower case, without a trailing dot;
+ * NULL when there is no '@' or nothing after it. */
+char *mp_addr_domain(const char *addr);
+/* Copy of a domain name, lower case, without one trailing dot. */
+char *mp_domain_norm(const char *dom);
+/* Trims ASCII whitespace at both ends of (s, *n); returns the new start. */
+const char *mp_trim(const char *s, size_t *n);
+/* Free a string that may hold a secret: wipe first. */
+void mp_free_secret(char *s);
+
+#endif

@@ -1,0 +1,2 @@
+/* zone.c - placeholder until the module lands. */
+typedef int mp_zone_placeholder;
