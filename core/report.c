@@ -1,2 +1,765 @@
-/* report.c - placeholder until the module lands. */
-typedef int mp_report_placeholder;
+/* report.c - see report.h.  Text for people, JSON and JUnit for machines. */
+#include "report.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "util.h"
+
+#define MP_PROBLEMS_MAX 256 /* a message with more problems keeps the first ones */
+#define MP_PROBLEM_MSG_MAX 4095
+
+void
+mp_msgrep_init(struct mp_msgrep *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->delivery_seconds = -1.0;
+}
+
+static void
+kv_free(struct mp_kv *kv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+void
+mp_msgrep_dispose(struct mp_msgrep *m)
+{
+	size_t i, j;
+
+	if (m == NULL)
+		return;
+	free(m->source);
+	free(m->folder);
+	free(m->message_id);
+	free(m->test_id);
+	free(m->subject);
+	free(m->from_address);
+	free(m->from_domain);
+	free(m->env_address);
+	free(m->env_domain);
+	for (i = 0; i < m->nar; i++) {
+		free(m->ar[i].authserv_id);
+		free(m->ar[i].error);
+		for (j = 0; j < m->ar[i].nresults; j++) {
+			free(m->ar[i].results[j].method);
+			free(m->ar[i].results[j].result);
+			free(m->ar[i].results[j].reason);
+			kv_free(m->ar[i].results[j].props, m->ar[i].results[j].nprops);
+		}
+		free(m->ar[i].results);
+	}
+	free(m->ar);
+	for (i = 0; i < m->ndkim; i++) {
+		free(m->dkim[i].domain);
+		free(m->dkim[i].selector);
+		free(m->dkim[i].algorithm);
+		free(m->dkim[i].result);
+		free(m->dkim[i].error);
+	}
+	free(m->dkim);
+	if (m->spf != NULL) {
+		free(m->spf->client_ip);
+		free(m->spf->helo);
+		free(m->spf->mail_from);
+		free(m->spf->domain);
+		free(m->spf->result);
+		free(m->spf);
+	}
+	if (m->dmarc != NULL) {
+		free(m->dmarc->from_domain);
+		free(m->dmarc->org_domain);
+		free(m->dmarc->record);
+		free(m->dmarc->policy);
+		free(m->dmarc->result);
+		free(m->dmarc);
+	}
+	for (i = 0; i < m->nproblems; i++) {
+		free(m->problems[i].code);
+		free(m->problems[i].message);
+	}
+	free(m->problems);
+	mp_msgrep_init(m);
+}
+
+int
+mp_msgrep_problem(struct mp_msgrep *m, enum mp_severity sev, const char *code, const char *fmt,
+		  ...)
+{
+	struct mp_problem *p;
+	va_list ap;
+	char *msg;
+	int n;
+
+	if (m->nproblems >= MP_PROBLEMS_MAX)
+		return 0;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if (n > MP_PROBLEM_MSG_MAX)
+		n = MP_PROBLEM_MSG_MAX;
+	msg = malloc((size_t)n + 1);
+	if (msg == NULL)
+		return MP_ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	p = realloc(m->problems, (m->nproblems + 1) * sizeof(*p));
+	if (p == NULL) {
+		free(msg);
+		return MP_ENOMEM;
+	}
+	m->problems = p;
+	p = &m->problems[m->nproblems];
+	p->message = msg;
+	p->code = mp_strdup_z(code);
+	if (p->code == NULL) {
+		free(msg);
+		return MP_ENOMEM;
+	}
+	p->severity = sev;
+	m->nproblems++;
+	return 0;
+}
+
+bool
+mp_msgrep_has_problem(const struct mp_msgrep *m, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < m->nproblems; i++)
+		if (strcmp(m->problems[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+static const struct {
+	const char *code;
+	const char *advice;
+} advice_table[] = {
+	{"SPF_FAIL", "Add the sending relay (its IP address or the platform's include:) to the "
+		     "SPF record of the envelope sender's domain."},
+	{"SPF_SOFTFAIL", "The SPF record ends in ~all and does not list the relay: add the relay's "
+			 "IP address or the platform's include: to it."},
+	{"SPF_NEUTRAL", "The SPF record does not say whether the relay may send: add the relay's IP "
+			"address or the platform's include: to it."},
+	{"SPF_NONE", "Publish an SPF record (TXT \"v=spf1 ... -all\") for the envelope sender's "
+		     "domain that lists the relay."},
+	{"SPF_PERMERROR", "Fix the SPF record: it is invalid, has more than one v=spf1 record, or "
+			  "needs more than 10 DNS lookups or 2 void lookups."},
+	{"SPF_TEMPERROR", "The DNS lookup for the SPF record failed; check that the domain's name "
+			  "servers answer, then run the check again."},
+	{"SPF_NOT_ALIGNED", "Use an envelope sender (bounce address) on the From domain or one of "
+			    "its subdomains, so SPF counts for DMARC."},
+	{"SPF_NO_CLIENT_IP", "Tell mailproof the receiving host with --authserv-id, or give the "
+			     "sending IP with --client-ip."},
+	{"DKIM_NONE", "Have the relay DKIM-sign the message for the From domain and publish the "
+		      "public key under the selector."},
+	{"DKIM_FAIL", "Compare the published DKIM key with the relay's signing key, and check that "
+		      "nothing changes the message after signing."},
+	{"DKIM_NOT_ALIGNED", "Sign with d= equal to the From domain (or its organizational "
+			     "domain), not the platform's own domain."},
+	{"DKIM_KEY_TOO_SHORT", "Publish a key of at least 2048 bits and sign with it."},
+	{"DKIM_KEY_TESTING", "Remove t=y from the DKIM key record once the tests pass."},
+	{"DMARC_FAIL", "Make SPF or DKIM pass for a domain aligned with the From domain."},
+	{"DMARC_MISSING", "Publish a DMARC record at _dmarc.<domain>, e.g. \"v=DMARC1; p=none; "
+			  "rua=mailto:...\"."},
+	{"DMARC_SYNTAX", "Correct the DMARC record: it must start with v=DMARC1 and carry a valid "
+			 "p= tag."},
+	{"DMARC_MULTIPLE", "Remove all but one v=DMARC1 TXT record at that name."},
+	{"DMARC_POLICY_NONE", "When the reports show all mail passes, raise the policy to "
+			      "p=quarantine or p=reject."},
+	{"DMARC_DISCOVERY_DIFFERS", "Publish the DMARC record at the From domain itself, so both "
+				    "discovery methods find the same record."},
+	{"RECEIVER_FAIL", "The receiving server rejected this check; its result decides where the "
+			  "mail lands. Fix the cause above and test again."},
+	{"RECEIVER_DISAGREES", "Check the receiver's DNS view (caches, split DNS) and run the test "
+			       "again after the TTL has passed."},
+	{"AR_TRUST_DEFAULT", "Name the receiving host with --authserv-id (a leading dot trusts a "
+			     "whole domain)."},
+	{"AR_NONE_TRUSTED", "Name the receiving host with --authserv-id, or check the message as "
+			    "delivered (not a forwarded copy)."},
+	{"FROM_MISSING", "The message needs exactly one From address."},
+	{"FROM_MULTIPLE", "The message needs exactly one From address."},
+	{"DNS_TEMPORARY", "A DNS lookup failed (timeout or server failure): check the resolver or "
+			  "the domain's name servers and run the check again."},
+};
+
+const char *
+mp_problem_advice(const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(advice_table) / sizeof(advice_table[0]); i++)
+		if (strcmp(advice_table[i].code, code) == 0)
+			return advice_table[i].advice;
+	return NULL;
+}
+
+/* ---- writers ---------------------------------------------------------------------- */
+
+struct mp_report {
+	FILE *fp;
+	struct mp_report_opts opts;
+	size_t count;
+	size_t failed;
+};
+
+int
+mp_report_open(struct mp_report **out, FILE *fp, const struct mp_report_opts *opts,
+	       struct mp_err *err)
+{
+	struct mp_report *r;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	r->fp = fp;
+	r->opts = *opts;
+	switch (opts->format) {
+	case MP_FMT_JSON:
+		fprintf(fp, "{\n  \"schema\": \"mailproof/report-1\",\n  \"tool\": \"%s\",\n"
+			    "  \"version\": \"%s\",\n  \"messages\": [",
+			opts->tool, opts->version);
+		break;
+	case MP_FMT_JUNIT:
+		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"", fp);
+		fputs(opts->tool, fp);
+		fputs("\">\n", fp);
+		break;
+	case MP_FMT_TEXT:
+		break;
+	}
+	*out = r;
+	return 0;
+}
+
+/* JSON: strings from mail are cleaned to valid UTF-8 first (jansson refuses invalid). */
+static json_t *
+jstr(const char *s)
+{
+	json_t *j;
+	char *c;
+
+	if (s == NULL)
+		return json_null();
+	j = json_string(s);
+	if (j != NULL)
+		return j;
+	c = mp_utf8_clean(s, strlen(s));
+	j = c != NULL ? json_string(c) : NULL;
+	free(c);
+	return j != NULL ? j : json_null();
+}
+
+static void
+jset(json_t *o, const char *k, json_t *v)
+{
+	json_object_set_new(o, k, v != NULL ? v : json_null());
+}
+
+static json_t *
+addr_json(const char *addr, const char *dom)
+{
+	json_t *o;
+
+	if (addr == NULL && dom == NULL)
+		return json_null();
+	o = json_object();
+	jset(o, "address", jstr(addr));
+	jset(o, "domain", jstr(dom));
+	return o;
+}
+
+static json_t *
+msg_json(const struct mp_msgrep *m)
+{
+	json_t *o = json_object(), *a, *x, *res, *props;
+	size_t i, j, k;
+
+	jset(o, "source", jstr(m->source));
+	jset(o, "folder", jstr(m->folder));
+	jset(o, "delivery_seconds",
+	     m->delivery_seconds >= 0 ? json_real(m->delivery_seconds) : json_null());
+	jset(o, "message_id", jstr(m->message_id));
+	jset(o, "test_id", jstr(m->test_id));
+	jset(o, "subject", jstr(m->subject));
+	jset(o, "header_from", addr_json(m->from_address, m->from_domain));
+	jset(o, "envelope_from", addr_json(m->env_address, m->env_domain));
+
+	a = json_array();
+	for (i = 0; i < m->nar; i++) {
+		const struct mp_rep_ar *ar = &m->ar[i];
+
+		x = json_object();
+		jset(x, "authserv_id", jstr(ar->authserv_id));
+		jset(x, "trusted", json_boolean(ar->trusted));
+		jset(x, "error", jstr(ar->error));
+		res = json_array();
+		for (j = 0; j < ar->nresults; j++) {
+			const struct mp_rep_arres *r = &ar->results[j];
+			json_t *ro = json_object();
+
+			jset(ro, "method", jstr(r->method));
+			jset(ro, "result", jstr(r->result));
+			jset(ro, "reason", jstr(r->reason));
+			props = json_object();
+			for (k = 0; k < r->nprops; k++) {
+				/* A repeated key keeps its first value: the object must stay valid JSON. */
+				if (json_object_get(props, r->props[k].key) == NULL)
+					jset(props, r->props[k].key, jstr(r->props[k].value));
+			}
+			jset(ro, "properties", props);
+			json_array_append_new(res, ro);
+		}
+		jset(x, "results", res);
+		json_array_append_new(a, x);
+	}
+	jset(o, "authentication_results", a);
+
+	a = json_array();
+	for (i = 0; i < m->ndkim; i++) {
+		const struct mp_rep_dkim *d = &m->dkim[i];
+
+		x = json_object();
+		jset(x, "domain", jstr(d->domain));
+		jset(x, "selector", jstr(d->selector));
+		jset(x, "algorithm", jstr(d->algorithm));
+		jset(x, "result", jstr(d->result));
+		jset(x, "aligned", json_boolean(d->aligned));
+		jset(x, "key_bits", d->key_bits > 0 ? json_integer(d->key_bits) : json_null());
+		jset(x, "testing", json_boolean(d->testing));
+		jset(x, "error", jstr(d->error));
+		json_array_append_new(a, x);
+	}
+	jset(o, "dkim", a);
+
+	if (m->spf != NULL) {
+		x = json_object();
+		jset(x, "client_ip", jstr(m->spf->client_ip));
+		jset(x, "helo", jstr(m->spf->helo));
+		jset(x, "mail_from", jstr(m->spf->mail_from));
+		jset(x, "domain", jstr(m->spf->domain));
+		jset(x, "result", jstr(m->spf->result));
+		jset(x, "aligned", json_boolean(m->spf->aligned));
+		jset(o, "spf", x);
+	} else {
+		jset(o, "spf", json_null());
+	}
+	if (m->dmarc != NULL) {
+		x = json_object();
+		jset(x, "from_domain", jstr(m->dmarc->from_domain));
+		jset(x, "organizational_domain", jstr(m->dmarc->org_domain));
+		jset(x, "record", jstr(m->dmarc->record));
+		jset(x, "policy", jstr(m->dmarc->policy));
+		jset(x, "result", jstr(m->dmarc->result));
+		jset(x, "spf_aligned", json_boolean(m->dmarc->spf_aligned));
+		jset(x, "dkim_aligned", json_boolean(m->dmarc->dkim_aligned));
+		jset(o, "dmarc", x);
+	} else {
+		jset(o, "dmarc", json_null());
+	}
+	jset(o, "verdict", json_string(m->pass ? "pass" : "fail"));
+	a = json_array();
+	for (i = 0; i < m->nproblems; i++) {
+		x = json_object();
+		jset(x, "code", jstr(m->problems[i].code));
+		jset(x, "severity",
+		     json_string(m->problems[i].severity == MP_SEV_ERROR ? "error" : "warning"));
+		jset(x, "message", jstr(m->problems[i].message));
+		json_array_append_new(a, x);
+	}
+	jset(o, "problems", a);
+	return o;
+}
+
+/* Writes s with every newline followed by `indent` spaces. */
+static void
+put_indented(FILE *fp, const char *s, int indent)
+{
+	for (; *s != '\0'; s++) {
+		fputc(*s, fp);
+		if (*s == '\n')
+			fprintf(fp, "%*s", indent, "");
+	}
+}
+
+static int
+add_json(struct mp_report *r, const struct mp_msgrep *m, struct mp_err *err)
+{
+	json_t *o = msg_json(m);
+	char *s;
+
+	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (s == NULL)
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	fputs(r->count > 0 ? ",\n    " : "\n    ", r->fp);
+	put_indented(r->fp, s, 4);
+	free(s);
+	return 0;
+}
+
+/* ---- text --------------------------------------------------------------------------- */
+
+#define C_RED "\033[31m"
+#define C_GREEN "\033[32m"
+#define C_YELLOW "\033[33m"
+#define C_BOLD "\033[1m"
+#define C_OFF "\033[0m"
+
+/* Terminal-safe copy: control characters (C0, DEL, C1) and invalid UTF-8 never reach a
+ * terminal as they are (they could move the cursor or change colours). */
+static void
+put_safe(FILE *fp, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), l;
+
+	while (n > 0) {
+		l = mp_utf8_seqlen(p, n);
+		if (l == 0) {
+			fputs("\xef\xbf\xbd", fp);
+			l = 1;
+		} else if (l == 1 && (*p < 0x20 || *p == 0x7f)) {
+			fputc(*p == '\t' ? ' ' : '?', fp);
+		} else if (l == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+			fputc('?', fp);
+		} else {
+			fwrite(p, 1, l, fp);
+		}
+		p += l;
+		n -= l;
+	}
+}
+
+static const char *
+col(const struct mp_report *r, const char *c)
+{
+	return r->opts.color ? c : "";
+}
+
+static const char *
+result_color(const char *res)
+{
+	if (res == NULL)
+		return C_YELLOW;
+	if (strcmp(res, "pass") == 0)
+		return C_GREEN;
+	if (strcmp(res, "fail") == 0 || strcmp(res, "permerror") == 0)
+		return C_RED;
+	return C_YELLOW;
+}
+
+static void
+text_check(struct mp_report *r, const char *name, const char *res, bool required, bool passed)
+{
+	FILE *fp = r->fp;
+	const char *mark = !required ? "  " : passed ? "ok" : "!!";
+
+	fprintf(fp, "  %s %-6s %s%-9s%s ", mark, name, col(r, result_color(res)),
+		res != NULL ? res : "n/a", col(r, C_OFF));
+}
+
+static void
+add_text(struct mp_report *r, const struct mp_msgrep *m)
+{
+	FILE *fp = r->fp;
+	size_t i;
+	bool first = r->count == 0;
+
+	if (!first)
+		fputc('\n', fp);
+	fprintf(fp, "%s%s%s%s  ", col(r, C_BOLD), col(r, m->pass ? C_GREEN : C_RED),
+		m->pass ? "PASS" : "FAIL", col(r, C_OFF));
+	put_safe(fp, m->source != NULL ? m->source : "-");
+	if (m->folder != NULL) {
+		fputs(" (", fp);
+		put_safe(fp, m->folder);
+		fputc(')', fp);
+	}
+	fputc('\n', fp);
+	if (r->opts.quiet)
+		return;
+	if (m->subject != NULL) {
+		fputs("  Subject:     ", fp);
+		put_safe(fp, m->subject);
+		fputc('\n', fp);
+	}
+	if (m->from_address != NULL) {
+		fputs("  From:        ", fp);
+		put_safe(fp, m->from_address);
+		fputc('\n', fp);
+	}
+	if (m->env_address != NULL) {
+		fputs("  Envelope:    ", fp);
+		put_safe(fp, m->env_address);
+		fputc('\n', fp);
+	}
+	if (m->message_id != NULL) {
+		fputs("  Message-ID:  ", fp);
+		put_safe(fp, m->message_id);
+		fputc('\n', fp);
+	}
+	if (m->test_id != NULL) {
+		fputs("  Test id:     ", fp);
+		put_safe(fp, m->test_id);
+		fputc('\n', fp);
+	}
+
+	/* One line per check: what the inspector found itself. */
+	if (m->spf != NULL) {
+		text_check(r, "SPF", m->spf->result, m->checked & MP_CHECK_SPF,
+			   m->passed & MP_CHECK_SPF);
+		fputs("client ", fp);
+		put_safe(fp, m->spf->client_ip != NULL ? m->spf->client_ip : "unknown");
+		if (m->spf->domain != NULL) {
+			fputs(", domain ", fp);
+			put_safe(fp, m->spf->domain);
+			fputs(m->spf->aligned ? " (aligned)" : " (not aligned)", fp);
+		}
+		fputc('\n', fp);
+	} else {
+		text_check(r, "SPF", NULL, m->checked & MP_CHECK_SPF, m->passed & MP_CHECK_SPF);
+		fputs("not evaluated\n", fp);
+	}
+	if (m->ndkim == 0) {
+		text_check(r, "DKIM", "none", m->checked & MP_CHECK_DKIM,
+			   m->passed & MP_CHECK_DKIM);
+		fputs("no DKIM-Signature\n", fp);
+	}
+	for (i = 0; i < m->ndkim; i++) {
+		const struct mp_rep_dkim *d = &m->dkim[i];
+
+		text_check(r, "DKIM", d->result, (m->checked & MP_CHECK_DKIM) && i == 0,
+			   m->passed & MP_CHECK_DKIM);
+		fputs("d=", fp);
+		put_safe(fp, d->domain != NULL ? d->domain : "?");
+		fputs(" s=", fp);
+		put_safe(fp, d->selector != NULL ? d->selector : "?");
+		fputc(' ', fp);
+		put_safe(fp, d->algorithm != NULL ? d->algorithm : "?");
+		if (d->key_bits > 0)
+			fprintf(fp, " %u bits", d->key_bits);
+		if (d->testing)
+			fputs(" testing", fp);
+		fputs(d->aligned ? " (aligned)" : " (not aligned)", fp);
+		if (d->error != NULL) {
+			fputs(": ", fp);
+			put_safe(fp, d->error);
+		}
+		fputc('\n', fp);
+	}
+	if (m->dmarc != NULL) {
+		text_check(r, "DMARC", m->dmarc->result, m->checked & MP_CHECK_DMARC,
+			   m->passed & MP_CHECK_DMARC);
+		if (m->dmarc->policy != NULL)
+			fprintf(fp, "p=%s", m->dmarc->policy);
+		else
+			fputs("no policy", fp);
+		if (m->dmarc->from_domain != NULL) {
+			fputs(" for ", fp);
+			put_safe(fp, m->dmarc->from_domain);
+		}
+		fprintf(fp, " (SPF %s, DKIM %s)\n", m->dmarc->spf_aligned ? "aligned" : "not aligned",
+			m->dmarc->dkim_aligned ? "aligned" : "not aligned");
+	} else {
+		text_check(r, "DMARC", NULL, m->checked & MP_CHECK_DMARC,
+			   m->passed & MP_CHECK_DMARC);
+		fputs("not evaluated\n", fp);
+	}
+	if (m->checked & MP_CHECK_PLACEMENT) {
+		text_check(r, "Folder", (m->passed & MP_CHECK_PLACEMENT) ? "pass" : "fail", true,
+			   m->passed & MP_CHECK_PLACEMENT);
+		put_safe(fp, m->folder != NULL ? m->folder : "unknown");
+		fputc('\n', fp);
+	}
+
+	/* What the receiver wrote, trusted headers only. */
+	for (i = 0; i < m->nar; i++) {
+		const struct mp_rep_ar *ar = &m->ar[i];
+		size_t j;
+
+		if (!ar->trusted || ar->nresults == 0)
+			continue;
+		fputs("  Receiver ", fp);
+		put_safe(fp, ar->authserv_id != NULL ? ar->authserv_id : "(no id)");
+		fputs(":", fp);
+		for (j = 0; j < ar->nresults; j++) {
+			fputc(' ', fp);
+			put_safe(fp, ar->results[j].method);
+			fputc('=', fp);
+			put_safe(fp, ar->results[j].result);
+		}
+		fputc('\n', fp);
+	}
+	for (i = 0; i < m->nproblems; i++) {
+		const struct mp_problem *p = &m->problems[i];
+		const char *adv = mp_problem_advice(p->code);
+		bool e = p->severity == MP_SEV_ERROR;
+
+		fprintf(fp, "  %s%s%s %s: ", col(r, e ? C_RED : C_YELLOW), e ? "error" : "warning",
+			col(r, C_OFF), p->code);
+		put_safe(fp, p->message);
+		fputc('\n', fp);
+		if (adv != NULL)
+			fprintf(fp, "      what to do: %s\n", adv);
+	}
+}
+
+/* ---- JUnit ---------------------------------------------------------------------------- */
+
+static void
+put_xml(FILE *fp, const char *s)
+{
+	char *c = mp_utf8_clean(s, strlen(s));
+	const unsigned char *p;
+
+	if (c == NULL)
+		return;
+	for (p = (const unsigned char *)c; *p != '\0'; p++) {
+		switch (*p) {
+		case '&': fputs("&amp;", fp); break;
+		case '<': fputs("&lt;", fp); break;
+		case '>': fputs("&gt;", fp); break;
+		case '"': fputs("&quot;", fp); break;
+		case '\'': fputs("&apos;", fp); break;
+		default:
+			/* XML 1.0 allows no C0 control but tab, LF, CR. */
+			if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+				fputc('?', fp);
+			else
+				fputc(*p, fp);
+		}
+	}
+	free(c);
+}
+
+static void
+junit_case(FILE *fp, const struct mp_msgrep *m, const char *name, unsigned bit,
+	   const char *result, const char *prefix)
+{
+	size_t i;
+
+	fputs("    <testcase classname=\"", fp);
+	put_xml(fp, m->source != NULL ? m->source : "-");
+	fprintf(fp, "\" name=\"%s\"", name);
+	if (!(m->checked & bit)) {
+		fputs(">\n      <skipped message=\"not required\"/>\n    </testcase>\n", fp);
+		return;
+	}
+	if (m->passed & bit) {
+		fputs("/>\n", fp);
+		return;
+	}
+	fputs(">\n      <failure message=\"", fp);
+	fprintf(fp, "%s: ", name);
+	put_xml(fp, result != NULL ? result : "not evaluated");
+	fputs("\">", fp);
+	for (i = 0; i < m->nproblems; i++) {
+		if (strncmp(m->problems[i].code, prefix, strlen(prefix)) != 0 &&
+		    strncmp(m->problems[i].code, "RECEIVER", 8) != 0 &&
+		    strncmp(m->problems[i].code, "DNS", 3) != 0)
+			continue;
+		put_xml(fp, m->problems[i].code);
+		fputs(": ", fp);
+		put_xml(fp, m->problems[i].message);
+		fputs("\n", fp);
+	}
+	fputs("</failure>\n    </testcase>\n", fp);
+}
+
+static void
+add_junit(struct mp_report *r, const struct mp_msgrep *m)
+{
+	FILE *fp = r->fp;
+	unsigned tests = 0, failures = 0, skipped = 0, bit;
+	const char *dkim_res = m->ndkim > 0 ? m->dkim[0].result : "none";
+	size_t i;
+
+	for (bit = MP_CHECK_SPF; bit <= MP_CHECK_PLACEMENT; bit <<= 1) {
+		if (bit == MP_CHECK_PLACEMENT && !(m->checked & bit))
+			continue;
+		tests++;
+		if (!(m->checked & bit))
+			skipped++;
+		else if (!(m->passed & bit))
+			failures++;
+	}
+	for (i = 0; i < m->ndkim; i++)
+		if (m->dkim[i].result != NULL && strcmp(m->dkim[i].result, "pass") == 0)
+			dkim_res = "pass";
+	fputs("  <testsuite name=\"", fp);
+	put_xml(fp, m->source != NULL ? m->source : "-");
+	fprintf(fp, "\" tests=\"%u\" failures=\"%u\" errors=\"0\" skipped=\"%u\">\n", tests,
+		failures, skipped);
+	junit_case(fp, m, "spf", MP_CHECK_SPF, m->spf != NULL ? m->spf->result : NULL, "SPF");
+	junit_case(fp, m, "dkim", MP_CHECK_DKIM, dkim_res, "DKIM");
+	junit_case(fp, m, "dmarc", MP_CHECK_DMARC, m->dmarc != NULL ? m->dmarc->result : NULL,
+		   "DMARC");
+	if (m->checked & MP_CHECK_PLACEMENT)
+		junit_case(fp, m, "placement", MP_CHECK_PLACEMENT, m->folder, "PLACEMENT");
+	fputs("  </testsuite>\n", fp);
+}
+
+int
+mp_report_add(struct mp_report *r, const struct mp_msgrep *m, struct mp_err *err)
+{
+	int rc = 0;
+
+	switch (r->opts.format) {
+	case MP_FMT_JSON:
+		rc = add_json(r, m, err);
+		break;
+	case MP_FMT_JUNIT:
+		add_junit(r, m);
+		break;
+	case MP_FMT_TEXT:
+		add_text(r, m);
+		break;
+	}
+	r->count++;
+	if (!m->pass)
+		r->failed++;
+	if (rc == 0 && ferror(r->fp))
+		rc = mp_err_set(err, MP_EIO, "cannot write the report");
+	return rc;
+}
+
+int
+mp_report_close(struct mp_report *r, struct mp_err *err)
+{
+	int rc = 0;
+
+	if (r == NULL)
+		return 0;
+	switch (r->opts.format) {
+	case MP_FMT_JSON:
+		fputs(r->count > 0 ? "\n  ]\n}\n" : "]\n}\n", r->fp);
+		break;
+	case MP_FMT_JUNIT:
+		fputs("</testsuites>\n", r->fp);
+		break;
+	case MP_FMT_TEXT:
+		if (r->count > 1 && !r->opts.quiet)
+			fprintf(r->fp, "\n%zu message%s checked: %zu passed, %zu failed\n", r->count,
+				r->count == 1 ? "" : "s", r->count - r->failed, r->failed);
+		break;
+	}
+	if (fflush(r->fp) != 0 || ferror(r->fp))
+		rc = mp_err_set(err, MP_EIO, "cannot write the report");
+	free(r);
+	return rc;
+}

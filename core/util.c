@@ -98,3 +98,66 @@ mp_free_secret(char *s)
 	explicit_bzero(s, strlen(s));
 	free(s);
 }
+
+size_t
+mp_utf8_seqlen(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len, i;
+	unsigned long cp;
+
+	if (c < 0x80)
+		return c == 0 ? 0 : 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* RFC 3629 section 3: no overlongs, no surrogates, nothing above U+10FFFF. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+char *
+mp_utf8_clean(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0, l;
+	char *out;
+
+	if (n > ((size_t)-1 - 1) / 3)
+		return NULL;
+	out = malloc(n * 3 + 1); /* each bad byte grows to 3 bytes at most */
+	if (out == NULL)
+		return NULL;
+	while (i < n) {
+		l = mp_utf8_seqlen(p + i, n - i);
+		if (l == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else {
+			memcpy(out + o, p + i, l);
+			o += l;
+			i += l;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -25,6 +25,11 @@ char *mp_addr_domain(const char *addr);
 char *mp_domain_norm(const char *dom);
 /* Trims ASCII whitespace at both ends of (s, *n); returns the new start. */
 const char *mp_trim(const char *s, size_t *n);
+/* Copy of (s, n) that is valid UTF-8: every invalid or overlong sequence, surrogate
+ * and NUL byte becomes U+FFFD.  Reports print only sanitized text. */
+char *mp_utf8_clean(const char *s, size_t n);
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if the bytes there are invalid. */
+size_t mp_utf8_seqlen(const unsigned char *s, size_t n);
 /* Free a string that may hold a secret: wipe first. */
 void mp_free_secret(char *s);
 
