@@ -7,6 +7,8 @@
  * to the network).  DKIM, SPF and DMARC all ask through here, so there is one cache
  * (bounded, MP_RESOLVER_CACHE_MAX answers) and one behaviour.  A failed lookup
  * (timeout, SERVFAIL, bogus DNSSEC) is MP_DNS_TEMPFAIL, never "no such record".
+ * Answers are caller-owned copies (mp_dns_answer_free).  Not thread-safe: one resolver
+ * per thread.  DNSSEC status needs /usr/share/dns/root.key and SYSTEM mode.
  */
 #ifndef MP_RESOLVER_H
 #define MP_RESOLVER_H
@@ -22,7 +24,9 @@
 /* RR types we use (RFC 1035 / 3596 numbers). */
 enum {
 	MP_DNS_A = 1,
+	MP_DNS_NS = 2,
 	MP_DNS_CNAME = 5,
+	MP_DNS_SOA = 6,
 	MP_DNS_PTR = 12,
 	MP_DNS_MX = 15,
 	MP_DNS_TXT = 16,
@@ -36,9 +40,16 @@ enum mp_resolver_mode {
 	MP_RESOLVER_ZONE,       /* in-memory zone only (zone_file may be NULL: empty zone) */
 };
 
+/*
+ * SYSTEM and SERVER both use libunbound: loopback upstreams allowed, the RFC 5737
+ * TEST-NET reverse zones and "test." passed upstream instead of answered locally.
+ * The root trust anchor is loaded in SYSTEM mode only: a --resolver server is often
+ * authoritative or a test server, which cannot serve the chain of trust (all bogus).
+ */
 struct mp_resolver_opts {
 	enum mp_resolver_mode mode;
-	const char *server;    /* MP_RESOLVER_SERVER: "192.0.2.53", "192.0.2.53@5353", "[::1]@53" */
+	const char *server;    /* MP_RESOLVER_SERVER: "192.0.2.53", "192.0.2.53@5353", "[::1]@53";
+				* numeric only, port 1-65535 (MP_EINVAL otherwise) */
 	const char *zone_file; /* MP_RESOLVER_ZONE */
 	unsigned timeout_ms;   /* per query; 0 = default (5000) */
 };
@@ -56,7 +67,7 @@ struct mp_dns_rr {
 	uint16_t pref;      /* MX preference */
 	size_t len;         /* bytes in data (without the terminating NUL) */
 	unsigned char *data; /* A: 4 bytes; AAAA: 16 bytes; TXT: the strings of one record
-			      * joined; MX/PTR/CNAME: the target name, lower case, no trailing
+			      * joined; MX/PTR/CNAME/NS: the target name, lower case, no trailing
 			      * dot.  Always NUL-terminated. */
 };
 
@@ -78,7 +89,12 @@ void mp_resolver_free(struct mp_resolver *r);
 /*
  * Zone mode only: add records.  `text` is master-file text (RFC 1035 section 5:
  * $ORIGIN, $TTL, relative and absolute names, '@', parentheses, comments, multi-string
- * TXT).  `origin` may be NULL.  Used by --zone and by tests.
+ * TXT).  `origin` may be NULL (then relative names are relative to the root).  Types: A,
+ * AAAA, TXT, SPF, MX, PTR, CNAME, NS, SOA (checked, not kept); $INCLUDE and other types
+ * are MP_EPARSE with "label:line: why" in err.  No wildcards ("*" is an ordinary label).
+ * Every ancestor of an owner exists (empty non-terminal: NODATA, not NXDOMAIN).  A CNAME
+ * is followed up to 8 links; a longer chain or a loop is MP_DNS_TEMPFAIL (as a recursive
+ * server's SERVFAIL).  Empties the cache.  Used by --zone and by tests.
  */
 int mp_resolver_load_zone_text(struct mp_resolver *r, const char *text, size_t len,
 			       const char *origin, struct mp_err *err);
@@ -89,6 +105,11 @@ int mp_resolver_add_tempfail(struct mp_resolver *r, const char *name, struct mp_
  * Looks up name/type (name with or without trailing dot, any case).  Returns 0 and a
  * caller-owned answer (whatever its status), or a negative code for a programming or
  * memory error.  A DNS failure is an answer with status MP_DNS_TEMPFAIL, not an error.
+ * A name no DNS server could hold (empty label, label > 63, > 253 bytes, bytes outside
+ * printable ASCII) is MP_DNS_NXDOMAIN with why "invalid domain name".  Only records of
+ * the asked type are returned (MP_DNS_SPF does not fall back to TXT).  Cached: zone
+ * answers until the zone changes, network answers for their TTL (5 s .. 1 h),
+ * TEMPFAIL for 5 s.
  */
 int mp_resolver_query(struct mp_resolver *r, const char *name, uint16_t type,
 		      struct mp_dns_answer **out, struct mp_err *err);
@@ -96,7 +117,11 @@ void mp_dns_answer_free(struct mp_dns_answer *a);
 
 /*
  * Encodes an answer as a DNS wire-format response to `name`/`type` (for libopendkim's
- * DNS hooks).  Returns 0 and sets *outlen, or MP_ETOOBIG when buf is too small.
+ * DNS hooks): ID 0, QR RD RA (AD if secure), rcode NOERROR / NXDOMAIN / SERVFAIL
+ * (TEMPFAIL), the question, and the records with the question name as owner; TXT data
+ * split into 255-byte strings.  Returns 0 and sets *outlen, MP_ETOOBIG when buf is too
+ * small, MP_EINVAL for a bad name.  Note: libopendkim reads a SERVFAIL reply as "no key";
+ * its waitreply hook must return DKIM_DNS_ERROR for a TEMPFAIL answer instead.
  */
 int mp_dns_answer_to_wire(const struct mp_dns_answer *a, const char *name, uint16_t type,
 			  unsigned char *buf, size_t buflen, size_t *outlen);

@@ -1,2 +1,897 @@
-/* verify.c - placeholder until the module lands. */
-typedef int mp_verify_placeholder;
+/*
+ * verify.c - see verify.h.
+ *
+ * Order of work for one message: parse the header section; read From, Message-ID,
+ * Subject and the test id; parse every Authentication-Results header and decide which
+ * are trusted; stream the message through DKIM; find the envelope sender, the client
+ * IP and HELO; run SPF and DMARC ourselves; compare with what the trusted receiver
+ * wrote; fill the report and the verdict (SPEC.md "What counts as passing").
+ */
+#include "verify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "authres.h"
+#include "dkim.h"
+#include "dmarc.h"
+#include "hdr.h"
+#include "msg.h"
+#include "received.h"
+#include "resolver.h"
+#include "spf.h"
+#include "util.h"
+
+#define MAX_RECEIVED 100 /* Received fields looked at per message */
+#define MAX_AR 100       /* Authentication-Results fields kept per message */
+#define MAX_FROM 16
+
+struct mp_verifier {
+	struct mp_resolver *res;
+	struct mp_dkim *dkim;
+	struct mp_spf *spf;
+	struct mp_dmarc *dmarc;
+	const char *const *authserv;
+	size_t nauthserv;
+	unsigned require;
+	const char *client_ip;
+};
+
+/* Everything one check holds while it runs; released by check_dispose(). */
+struct check {
+	const struct mp_headers *hdrs; /* owned by the message */
+	struct mp_authres *ar[MAX_AR];
+	bool ar_trusted[MAX_AR];
+	size_t nar;
+	struct mp_dkim_sig *sigs;
+	size_t nsigs;
+	struct mp_received hops[MAX_RECEIVED];
+	size_t nhops;
+	struct mp_received_spf rspf;
+	bool have_rspf;
+	struct mp_spf_result spf;
+	bool have_spf;
+	struct mp_dmarc_eval dmarc;
+	bool have_dmarc;
+	char *env_from;
+	char *client_ip;
+	char *helo;
+	bool temp; /* a DNS lookup failed */
+};
+
+int
+mp_require_parse(const char *list, unsigned *out, struct mp_err *err)
+{
+	const char *p = list, *e;
+	unsigned bits = 0;
+	size_t n;
+
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (mp_ieq(p, n, "spf"))
+			bits |= MP_CHECK_SPF;
+		else if (mp_ieq(p, n, "dkim"))
+			bits |= MP_CHECK_DKIM;
+		else if (mp_ieq(p, n, "dmarc"))
+			bits |= MP_CHECK_DMARC;
+		else if (mp_ieq(p, n, "placement"))
+			bits |= MP_CHECK_PLACEMENT;
+		else if (n > 0)
+			return mp_err_set(err, MP_EINVAL,
+					  "unknown check '%.*s' in --require (spf, dkim, dmarc, "
+					  "placement)",
+					  (int)(n > 40 ? 40 : n), p);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (bits == 0)
+		return mp_err_set(err, MP_EINVAL, "--require needs at least one check");
+	*out = bits;
+	return 0;
+}
+
+int
+mp_verifier_new(struct mp_verifier **out, struct mp_resolver *res,
+		const struct mp_verify_opts *opts, struct mp_err *err)
+{
+	struct mp_verifier *v;
+	int rc;
+
+	*out = NULL;
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	v->res = res;
+	v->authserv = opts->authserv_ids;
+	v->nauthserv = opts->nauthserv;
+	v->require = opts->require != 0 ? opts->require
+					 : (MP_CHECK_SPF | MP_CHECK_DKIM | MP_CHECK_DMARC);
+	v->client_ip = opts->client_ip;
+	if ((rc = mp_dkim_new(&v->dkim, res, err)) != 0 ||
+	    (rc = mp_spf_new(&v->spf, res, NULL, err)) != 0 ||
+	    (rc = mp_dmarc_new(&v->dmarc, res, err)) != 0) {
+		mp_verifier_free(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+void
+mp_verifier_free(struct mp_verifier *v)
+{
+	if (v == NULL)
+		return;
+	mp_dkim_free(v->dkim);
+	mp_spf_free(v->spf);
+	mp_dmarc_free(v->dmarc);
+	free(v);
+}
+
+static void
+check_dispose(struct check *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nar; i++)
+		mp_authres_free(c->ar[i]);
+	mp_dkim_sigs_free(c->sigs, c->nsigs);
+	for (i = 0; i < c->nhops; i++)
+		mp_received_dispose(&c->hops[i]);
+	if (c->have_rspf)
+		mp_received_spf_dispose(&c->rspf);
+	if (c->have_spf)
+		mp_spf_result_dispose(&c->spf);
+	if (c->have_dmarc)
+		mp_dmarc_eval_dispose(&c->dmarc);
+	free(c->env_from);
+	free(c->client_ip);
+	free(c->helo);
+}
+
+/* Unfolded value of the nth field called name, or NULL. */
+static char *
+field_value(const struct mp_headers *h, const char *name, size_t nth)
+{
+	const struct mp_field *f = mp_headers_find(h, name, nth);
+
+	return f != NULL ? mp_hdr_unfold(f->value, f->value_len, NULL) : NULL;
+}
+
+static bool
+host_trusted(const char *host, void *arg)
+{
+	const struct mp_verifier *v = arg;
+	size_t i;
+
+	if (host == NULL)
+		return false;
+	for (i = 0; i < v->nauthserv; i++)
+		if (mp_authserv_id_matches(host, v->authserv[i]))
+			return true;
+	return false;
+}
+
+/* ---- identity of the message ---------------------------------------------------------- */
+
+static void
+read_identity(struct check *c, struct mp_msgrep *rep)
+{
+	const struct mp_field *f;
+	struct mp_mailbox mb[MAX_FROM];
+	size_t n = 0, i, nfrom;
+	struct mp_err err = {0};
+	char *v;
+
+	if ((f = mp_headers_find(c->hdrs, "Message-ID", 0)) != NULL)
+		rep->message_id = mp_hdr_msgid(f->value, f->value_len);
+	if ((f = mp_headers_find(c->hdrs, "Subject", 0)) != NULL)
+		rep->subject = mp_hdr_decode(f->value, f->value_len);
+	if ((v = field_value(c->hdrs, "X-Mailproof-Test-Id", 0)) != NULL) {
+		rep->test_id = mp_utf8_clean(v, strlen(v));
+		free(v);
+	}
+
+	nfrom = mp_headers_count_named(c->hdrs, "From");
+	if (nfrom == 0) {
+		mp_msgrep_problem(rep, MP_SEV_ERROR, "FROM_MISSING",
+				  "The message has no From header, so DMARC cannot be checked.");
+		return;
+	}
+	if (nfrom > 1) {
+		mp_msgrep_problem(rep, MP_SEV_ERROR, "FROM_MULTIPLE",
+				  "The message has %zu From headers; receivers reject or "
+				  "quarantine such mail (RFC 7489 6.6.1).",
+				  nfrom);
+		return;
+	}
+	f = mp_headers_find(c->hdrs, "From", 0);
+	memset(mb, 0, sizeof(mb));
+	if (mp_hdr_mailboxes(f->value, f->value_len, mb, MAX_FROM, &n, &err) != 0 || n == 0) {
+		mp_msgrep_problem(rep, MP_SEV_ERROR, "FROM_MISSING",
+				  "The From header holds no usable address%s%s.",
+				  err.msg[0] != '\0' ? ": " : "", err.msg);
+	} else if (n > 1) {
+		mp_msgrep_problem(rep, MP_SEV_ERROR, "FROM_MULTIPLE",
+				  "The From header holds %zu addresses; DMARC needs exactly one.", n);
+	} else if (mb[0].domain == NULL) {
+		mp_msgrep_problem(rep, MP_SEV_ERROR, "FROM_MISSING",
+				  "The From address has no domain.");
+	} else {
+		rep->from_address = mp_utf8_clean(mb[0].address, strlen(mb[0].address));
+		rep->from_domain = mp_strdup_z(mb[0].domain);
+	}
+	for (i = 0; i < n && i < MAX_FROM; i++)
+		mp_mailbox_dispose(&mb[i]);
+}
+
+/* ---- Authentication-Results ------------------------------------------------------------ */
+
+/*
+ * The host an Authentication-Results header without authserv-id speaks for (Microsoft
+ * 365 writes none): the receiving host of the first Received field below it, which is
+ * the hop that header was added at.  NULL when there is none.
+ */
+static char *
+implied_authserv(const struct mp_headers *h, size_t pos)
+{
+	const struct mp_field *f;
+	struct mp_received r;
+	struct mp_err err = {0};
+	char *u, *host = NULL;
+	size_t i, n = mp_headers_count(h), len;
+
+	for (i = pos + 1; i < n; i++) {
+		f = mp_headers_at(h, i);
+		if (!mp_ieq(f->name, f->name_len, "Received"))
+			continue;
+		memset(&r, 0, sizeof(r));
+		if ((u = mp_hdr_unfold(f->value, f->value_len, &len)) == NULL)
+			return NULL;
+		if (mp_received_parse(u, len, &r, &err) == 0 && r.by_host != NULL)
+			host = mp_domain_norm(r.by_host);
+		mp_received_dispose(&r);
+		free(u);
+		return host;
+	}
+	return NULL;
+}
+
+static void
+read_authres(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
+{
+	const struct mp_field *f;
+	struct mp_err err = {0};
+	const char *top_id = NULL;
+	bool top_block = true;
+	size_t i, n = mp_headers_count(c->hdrs);
+
+	for (i = 0; i < n && c->nar < MAX_AR; i++) {
+		struct mp_authres *ar = NULL;
+		char *implied = NULL;
+
+		f = mp_headers_at(c->hdrs, i);
+		if (!mp_ieq(f->name, f->name_len, "Authentication-Results"))
+			continue;
+		if (mp_authres_parse(f->value, f->value_len, &ar, &err) != 0 || ar == NULL)
+			break;
+		c->ar[c->nar] = ar;
+		if (ar->authserv_id == NULL && ar->error == NULL)
+			implied = implied_authserv(c->hdrs, i);
+		if (v->nauthserv > 0) {
+			c->ar_trusted[c->nar] =
+				ar->error == NULL &&
+				host_trusted(ar->authserv_id != NULL ? ar->authserv_id : implied, v);
+		} else {
+			/* Without --authserv-id: the topmost header, and those right below it
+			 * under the same id (receivers often write one header per method). */
+			if (c->nar == 0)
+				top_id = ar->authserv_id;
+			else if (!mp_ieq_z(top_id, ar->authserv_id))
+				top_block = false;
+			c->ar_trusted[c->nar] = top_block && ar->error == NULL;
+		}
+		free(implied);
+		if (ar->error != NULL)
+			mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_UNPARSABLE",
+					  "An Authentication-Results header cannot be parsed (%s); "
+					  "it is ignored.",
+					  ar->error);
+		c->nar++;
+	}
+	if (c->nar > 0 && v->nauthserv == 0)
+		mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_TRUST_DEFAULT",
+				  "No --authserv-id given: the topmost Authentication-Results "
+				  "header (%s) is trusted as the receiver's.",
+				  top_id != NULL ? top_id : "without authserv-id");
+	if (v->nauthserv > 0) {
+		bool any = false;
+
+		for (i = 0; i < c->nar; i++)
+			any = any || c->ar_trusted[i];
+		if (!any)
+			mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_NONE_TRUSTED",
+					  "No Authentication-Results header comes from a trusted "
+					  "receiver (--authserv-id).");
+	}
+}
+
+/* Copies the parsed headers into the report, cleaned for output. */
+static void
+fill_ar(const struct check *c, struct mp_msgrep *rep)
+{
+	size_t i, j, k;
+
+	if (c->nar == 0 || (rep->ar = calloc(c->nar, sizeof(*rep->ar))) == NULL)
+		return;
+	rep->nar = c->nar;
+	for (i = 0; i < c->nar; i++) {
+		const struct mp_authres *a = c->ar[i];
+		struct mp_rep_ar *r = &rep->ar[i];
+
+		r->authserv_id = mp_strdup_z(a->authserv_id);
+		r->trusted = c->ar_trusted[i];
+		r->error = mp_strdup_z(a->error);
+		if (a->nresults == 0 || (r->results = calloc(a->nresults, sizeof(*r->results))) == NULL)
+			continue;
+		r->nresults = a->nresults;
+		for (j = 0; j < a->nresults; j++) {
+			const struct mp_ar_result *x = &a->results[j];
+			struct mp_rep_arres *y = &r->results[j];
+
+			y->method = mp_strdup_z(x->method);
+			y->result = mp_strdup_z(x->result);
+			y->reason = mp_strdup_z(x->reason);
+			if (x->nprops == 0 || (y->props = calloc(x->nprops, sizeof(*y->props))) == NULL)
+				continue;
+			y->nprops = x->nprops;
+			for (k = 0; k < x->nprops; k++) {
+				y->props[k].key = mp_strdup_z(x->props[k].key);
+				y->props[k].value = mp_strdup_z(x->props[k].value);
+			}
+		}
+	}
+}
+
+/* First property `key` of a trusted result of `method`, or NULL. */
+static const char *
+trusted_prop(const struct check *c, const char *method, const char *key)
+{
+	size_t i, j;
+	const char *p;
+
+	for (i = 0; i < c->nar; i++) {
+		if (!c->ar_trusted[i])
+			continue;
+		for (j = 0; j < c->ar[i]->nresults; j++) {
+			const struct mp_ar_result *r = &c->ar[i]->results[j];
+
+			if (method != NULL && strcmp(r->method, method) != 0)
+				continue;
+			if ((p = mp_ar_result_prop(r, key)) != NULL && *p != '\0')
+				return p;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * What the trusted receiver concluded for method: "pass" when any of its results
+ * passed (a message may carry several DKIM signatures), else the first result word;
+ * NULL when the receiver said nothing about it.
+ */
+static const char *
+receiver_result(const struct check *c, const char *method)
+{
+	const char *first = NULL;
+	size_t i, j;
+
+	for (i = 0; i < c->nar; i++) {
+		if (!c->ar_trusted[i])
+			continue;
+		for (j = 0; j < c->ar[i]->nresults; j++) {
+			const struct mp_ar_result *r = &c->ar[i]->results[j];
+
+			if (strcmp(r->method, method) != 0)
+				continue;
+			if (strcmp(r->result, "pass") == 0)
+				return "pass";
+			if (first == NULL)
+				first = r->result;
+		}
+	}
+	return first;
+}
+
+static bool
+is_failure(const char *res)
+{
+	return res != NULL && (strcmp(res, "fail") == 0 || strcmp(res, "softfail") == 0 ||
+			       strcmp(res, "permerror") == 0 || strcmp(res, "temperror") == 0);
+}
+
+/* ---- DKIM --------------------------------------------------------------------------- */
+
+static int
+run_dkim(struct mp_verifier *v, struct check *c, struct mp_msg *msg, struct mp_err *err)
+{
+	struct mp_dkim_ver *dv = NULL;
+	const struct mp_field *f;
+	const char *chunk;
+	size_t i, n, len;
+	int rc;
+
+	if (mp_headers_count_named(c->hdrs, "DKIM-Signature") == 0)
+		return 0; /* nothing to verify: the body need not be read at all */
+	if ((rc = mp_dkim_begin(v->dkim, &dv, err)) != 0)
+		return rc;
+	n = mp_headers_count(c->hdrs);
+	for (i = 0; i < n; i++) {
+		f = mp_headers_at(c->hdrs, i);
+		if ((rc = mp_dkim_header(dv, f->raw, f->raw_len)) != 0)
+			goto out;
+	}
+	if ((rc = mp_dkim_eoh(dv)) != 0)
+		goto out;
+	while ((rc = mp_msg_body_read(msg, &chunk, &len, err)) > 0)
+		if ((rc = mp_dkim_body(dv, chunk, len)) != 0)
+			goto out;
+	if (rc < 0)
+		goto out;
+	rc = mp_dkim_end(dv, &c->sigs, &c->nsigs, err);
+out:
+	mp_dkim_ver_free(dv);
+	return rc;
+}
+
+/* ---- envelope sender, client IP, HELO ------------------------------------------------ */
+
+static char *
+angle_addr(const char *v)
+{
+	const char *s = strchr(v, '<'), *e;
+	size_t n;
+
+	if (s == NULL) {
+		n = strlen(v);
+		s = mp_trim(v, &n);
+		return n > 0 ? mp_strndup(s, n) : NULL;
+	}
+	s++;
+	e = strchr(s, '>');
+	if (e == NULL || e == s)
+		return NULL; /* "<>": the null sender */
+	return mp_strndup(s, (size_t)(e - s));
+}
+
+static void
+find_envelope(struct mp_verifier *v, struct check *c)
+{
+	char *rp;
+	const char *p;
+	size_t i;
+
+	(void)v;
+	if ((rp = field_value(c->hdrs, "Return-Path", 0)) != NULL) {
+		c->env_from = angle_addr(rp);
+		free(rp);
+		if (c->env_from != NULL)
+			return;
+	}
+	if ((p = trusted_prop(c, "spf", "smtp.mailfrom")) != NULL) {
+		c->env_from = mp_strdup_z(p);
+		return;
+	}
+	if (c->have_rspf && c->rspf.envelope_from != NULL && c->rspf.envelope_from[0] != '\0') {
+		c->env_from = angle_addr(c->rspf.envelope_from);
+		if (c->env_from != NULL)
+			return;
+	}
+	for (i = 0; i < c->nhops; i++)
+		if (c->hops[i].envelope_from != NULL) {
+			c->env_from = angle_addr(c->hops[i].envelope_from);
+			return;
+		}
+}
+
+static void
+read_received(struct check *c)
+{
+	const struct mp_field *f;
+	struct mp_err err = {0};
+	char *u;
+	size_t i, n;
+
+	for (i = 0; c->nhops < MAX_RECEIVED && (f = mp_headers_find(c->hdrs, "Received", i)) != NULL;
+	     i++) {
+		memset(&c->hops[c->nhops], 0, sizeof(c->hops[0]));
+		u = mp_hdr_unfold(f->value, f->value_len, &n);
+		if (u == NULL)
+			continue;
+		if (mp_received_parse(u, n, &c->hops[c->nhops], &err) == 0)
+			c->nhops++;
+		free(u);
+	}
+	if ((f = mp_headers_find(c->hdrs, "Received-SPF", 0)) != NULL) {
+		u = mp_hdr_unfold(f->value, f->value_len, &n);
+		if (u != NULL && mp_received_spf_parse(u, n, &c->rspf, &err) == 0)
+			c->have_rspf = true;
+		free(u);
+	}
+}
+
+/* SPEC.md: the client IP of the hop that handed the message to the receiving
+ * organisation; --client-ip overrides; then trusted A-R properties; then Received-SPF. */
+static void
+find_client(struct mp_verifier *v, struct check *c)
+{
+	const char *p;
+	size_t idx;
+
+	if (v->client_ip != NULL)
+		c->client_ip = mp_strdup_z(v->client_ip);
+	if (mp_received_pick(c->hops, c->nhops, v->nauthserv > 0 ? host_trusted : NULL, v,
+			     &idx) == 0) {
+		if (c->client_ip == NULL && c->hops[idx].from_ip != NULL)
+			c->client_ip = mp_strdup_z(c->hops[idx].from_ip);
+		if (c->hops[idx].from_helo != NULL)
+			c->helo = mp_strdup_z(c->hops[idx].from_helo);
+	}
+	if (c->client_ip == NULL) {
+		if ((p = trusted_prop(c, NULL, "smtp.remote-ip")) != NULL ||
+		    (p = trusted_prop(c, "iprev", "policy.iprev")) != NULL)
+			c->client_ip = mp_strdup_z(p);
+		else if (c->have_rspf && c->rspf.client_ip != NULL)
+			c->client_ip = mp_strdup_z(c->rspf.client_ip);
+	}
+	if (c->helo == NULL) {
+		if (c->have_rspf && c->rspf.helo != NULL)
+			c->helo = mp_strdup_z(c->rspf.helo);
+		else if ((p = trusted_prop(c, NULL, "smtp.helo")) != NULL)
+			c->helo = mp_strdup_z(p);
+	}
+}
+
+/* ---- the checks ------------------------------------------------------------------------ */
+
+static enum mp_severity
+sev_for(const struct mp_verifier *v, unsigned bit)
+{
+	return (v->require & bit) ? MP_SEV_ERROR : MP_SEV_WARNING;
+}
+
+static void
+spf_problem(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
+{
+	const char *res = c->spf.result;
+	const char *why = c->spf.explanation != NULL ? c->spf.explanation : "";
+	enum mp_severity s = sev_for(v, MP_CHECK_SPF);
+
+	if (strcmp(res, "pass") == 0)
+		return;
+	if (strcmp(res, "fail") == 0)
+		mp_msgrep_problem(rep, s, "SPF_FAIL", "SPF fails: %s.", why);
+	else if (strcmp(res, "softfail") == 0)
+		mp_msgrep_problem(rep, s, "SPF_SOFTFAIL", "SPF soft-fails: %s.", why);
+	else if (strcmp(res, "neutral") == 0)
+		mp_msgrep_problem(rep, s, "SPF_NEUTRAL", "SPF is neutral: %s.", why);
+	else if (strcmp(res, "none") == 0)
+		mp_msgrep_problem(rep, s, "SPF_NONE", "%s has no SPF record.",
+				  c->spf.domain != NULL ? c->spf.domain : "The sender's domain");
+	else if (strcmp(res, "temperror") == 0) {
+		mp_msgrep_problem(rep, MP_SEV_ERROR, "DNS_TEMPORARY",
+				  "The SPF check could not finish: %s.", why);
+		c->temp = true;
+	} else
+		mp_msgrep_problem(rep, s, "SPF_PERMERROR", "The SPF record is broken: %s.", why);
+}
+
+/* Our own SPF evaluation; reported after DMARC, which knows the alignment mode. */
+static void
+run_spf(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep, struct mp_err *err)
+{
+	if (c->client_ip == NULL) {
+		mp_msgrep_problem(rep, sev_for(v, MP_CHECK_SPF), "SPF_NO_CLIENT_IP",
+				  "The IP address that delivered the message cannot be found in "
+				  "its headers, so SPF was not checked.");
+		return;
+	}
+	if (mp_spf_check(v->spf, c->client_ip, c->helo, c->env_from, &c->spf, err) != 0) {
+		mp_msgrep_problem(rep, sev_for(v, MP_CHECK_SPF), "SPF_PERMERROR",
+				  "SPF could not be evaluated: %s.", err->msg);
+		return;
+	}
+	c->have_spf = true;
+}
+
+static void
+check_spf(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
+{
+	struct mp_rep_spf *s;
+	bool strict = c->have_dmarc && c->dmarc.have_record && c->dmarc.parsed.aspf_strict;
+
+	if (!c->have_spf)
+		return;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return;
+	s->client_ip = mp_strdup_z(c->client_ip);
+	s->helo = c->helo != NULL ? mp_utf8_clean(c->helo, strlen(c->helo)) : NULL;
+	s->mail_from = c->env_from != NULL ? mp_utf8_clean(c->env_from, strlen(c->env_from)) : NULL;
+	s->domain = mp_strdup_z(c->spf.domain);
+	s->result = mp_strdup_z(c->spf.result);
+	s->aligned = rep->from_domain != NULL && c->spf.domain != NULL &&
+		     mp_dmarc_aligned(v->dmarc, c->spf.domain, rep->from_domain, strict);
+	rep->spf = s;
+	spf_problem(v, c, rep);
+	if (strcmp(c->spf.result, "pass") == 0 && !s->aligned && rep->from_domain != NULL)
+		mp_msgrep_problem(rep, sev_for(v, MP_CHECK_SPF), "SPF_NOT_ALIGNED",
+				  "SPF passes for %s, which is not aligned with the From domain "
+				  "%s%s.",
+				  c->spf.domain != NULL ? c->spf.domain : "?", rep->from_domain,
+				  strict ? " (the DMARC record asks for strict alignment)" : "");
+	if (strcmp(c->spf.result, "pass") == 0 && s->aligned)
+		rep->passed |= MP_CHECK_SPF;
+}
+
+static void
+check_dkim(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
+{
+	bool strict = c->have_dmarc && c->dmarc.have_record && c->dmarc.parsed.adkim_strict;
+	bool any_pass = false, any_aligned_pass = false;
+	enum mp_severity s = sev_for(v, MP_CHECK_DKIM);
+	size_t i;
+
+	if (c->nsigs == 0) {
+		mp_msgrep_problem(rep, s, "DKIM_NONE", "The message has no DKIM signature.");
+		return;
+	}
+	rep->dkim = calloc(c->nsigs, sizeof(*rep->dkim));
+	if (rep->dkim == NULL)
+		return;
+	rep->ndkim = c->nsigs;
+	for (i = 0; i < c->nsigs; i++) {
+		const struct mp_dkim_sig *g = &c->sigs[i];
+		struct mp_rep_dkim *d = &rep->dkim[i];
+
+		d->domain = mp_strdup_z(g->domain);
+		d->selector = mp_strdup_z(g->selector);
+		d->algorithm = mp_strdup_z(g->algorithm);
+		d->result = mp_strdup_z(g->result);
+		d->error = mp_strdup_z(g->error);
+		d->key_bits = g->key_bits;
+		d->testing = g->testing;
+		d->aligned = rep->from_domain != NULL && g->domain != NULL &&
+			     mp_dmarc_aligned(v->dmarc, g->domain, rep->from_domain, strict);
+		if (strcmp(g->result, "pass") == 0) {
+			any_pass = true;
+			any_aligned_pass = any_aligned_pass || d->aligned;
+			if (g->testing)
+				mp_msgrep_problem(rep, MP_SEV_WARNING, "DKIM_KEY_TESTING",
+						  "The key %s._domainkey.%s is marked as testing "
+						  "(t=y); receivers may ignore the signature.",
+						  g->selector, g->domain);
+			if (g->key_bits > 0 && g->key_bits < 2048 && strncmp(g->algorithm, "rsa", 3) == 0)
+				mp_msgrep_problem(rep, MP_SEV_WARNING, "DKIM_KEY_TOO_SHORT",
+						  "The key %s._domainkey.%s has %u bits; 2048 is "
+						  "recommended.",
+						  g->selector, g->domain, g->key_bits);
+		} else if (strcmp(g->result, "temperror") == 0) {
+			c->temp = true;
+			mp_msgrep_problem(rep, MP_SEV_ERROR, "DNS_TEMPORARY",
+					  "The DKIM key of d=%s s=%s could not be fetched: %s.",
+					  g->domain ? g->domain : "?", g->selector ? g->selector : "?",
+					  g->error ? g->error : "DNS failure");
+		}
+	}
+	/* A failing signature matters when no aligned one passes. */
+	for (i = 0; i < c->nsigs; i++) {
+		const struct mp_dkim_sig *g = &c->sigs[i];
+
+		if (strcmp(g->result, "pass") == 0 || strcmp(g->result, "temperror") == 0)
+			continue;
+		mp_msgrep_problem(rep, any_aligned_pass ? MP_SEV_WARNING : s, "DKIM_FAIL",
+				  "The DKIM signature d=%s s=%s does not verify: %s.",
+				  g->domain ? g->domain : "?", g->selector ? g->selector : "?",
+				  g->error ? g->error : g->result);
+	}
+	if (any_pass && !any_aligned_pass && rep->from_domain != NULL)
+		mp_msgrep_problem(rep, s, "DKIM_NOT_ALIGNED",
+				  "DKIM passes, but no passing signature has a d= aligned with the "
+				  "From domain %s%s.",
+				  rep->from_domain,
+				  strict ? " (the DMARC record asks for strict alignment)" : "");
+	if (any_aligned_pass)
+		rep->passed |= MP_CHECK_DKIM;
+}
+
+/* DMARC discovery happens before SPF and DKIM are judged: the record's aspf/adkim
+ * decide their alignment. */
+static void
+run_dmarc(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep, struct mp_err *err)
+{
+	const char *pass_domains[64];
+	struct mp_dmarc_eval_in in = {0};
+	size_t i, n = 0;
+	int rc;
+
+	if (rep->from_domain == NULL)
+		return;
+	for (i = 0; i < c->nsigs && n < 64; i++)
+		if (strcmp(c->sigs[i].result, "pass") == 0 && c->sigs[i].domain != NULL)
+			pass_domains[n++] = c->sigs[i].domain;
+		else if (strcmp(c->sigs[i].result, "temperror") == 0)
+			in.dkim_temperror = true;
+	in.from_domain = rep->from_domain;
+	in.spf_domain = c->have_spf ? c->spf.domain : NULL;
+	in.spf_result = c->have_spf ? c->spf.result : NULL;
+	in.spf_temperror = c->have_spf && strcmp(c->spf.result, "temperror") == 0;
+	in.dkim_pass_domains = pass_domains;
+	in.ndkim_pass = n;
+	rc = mp_dmarc_evaluate(v->dmarc, &in, &c->dmarc, err);
+	if (rc != 0) {
+		mp_msgrep_problem(rep, sev_for(v, MP_CHECK_DMARC), "DMARC_FAIL",
+				  "DMARC could not be evaluated: %s.", err->msg);
+		return;
+	}
+	c->have_dmarc = true;
+}
+
+static void
+check_dmarc(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
+{
+	struct mp_rep_dmarc *d;
+	enum mp_severity s = sev_for(v, MP_CHECK_DMARC);
+
+	if (!c->have_dmarc)
+		return;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return;
+	d->from_domain = mp_strdup_z(c->dmarc.from_domain);
+	d->org_domain = mp_strdup_z(c->dmarc.org_domain);
+	d->record = c->dmarc.record != NULL
+			    ? mp_utf8_clean(c->dmarc.record, strlen(c->dmarc.record))
+			    : NULL;
+	d->policy = mp_strdup_z(mp_dmarc_policy_name(c->dmarc.policy));
+	d->result = mp_strdup_z(c->dmarc.result);
+	d->spf_aligned = c->dmarc.spf_aligned;
+	d->dkim_aligned = c->dmarc.dkim_aligned;
+	rep->dmarc = d;
+
+	if (strcmp(c->dmarc.result, "pass") == 0)
+		rep->passed |= MP_CHECK_DMARC;
+	else if (strcmp(c->dmarc.result, "temperror") == 0) {
+		c->temp = true;
+		mp_msgrep_problem(rep, MP_SEV_ERROR, "DNS_TEMPORARY", "%s",
+				  c->dmarc.message != NULL ? c->dmarc.message
+							   : "The DMARC lookup failed.");
+	} else if (strcmp(c->dmarc.result, "none") == 0)
+		mp_msgrep_problem(rep, s, "DMARC_MISSING", "%s",
+				  c->dmarc.message != NULL ? c->dmarc.message
+							   : "No DMARC record was found.");
+	else if (strcmp(c->dmarc.result, "fail") == 0)
+		mp_msgrep_problem(rep, s, "DMARC_FAIL",
+				  "DMARC fails for %s: neither SPF nor DKIM passes for a domain "
+				  "aligned with it.",
+				  rep->from_domain);
+	else
+		mp_msgrep_problem(rep, s,
+				  c->dmarc.problem_code != NULL ? c->dmarc.problem_code
+								: "DMARC_SYNTAX",
+				  "%s",
+				  c->dmarc.message != NULL ? c->dmarc.message
+							   : "The DMARC record is invalid.");
+	if (c->dmarc.policy == MP_DMARC_POLICY_NONE && c->dmarc.record != NULL)
+		mp_msgrep_problem(rep, MP_SEV_WARNING, "DMARC_POLICY_NONE",
+				  "The DMARC policy is p=none: receivers deliver failing mail "
+				  "anyway, so spoofing is not stopped yet.");
+	if (c->dmarc.methods_differ)
+		mp_msgrep_problem(rep, MP_SEV_WARNING, "DMARC_DISCOVERY_DIFFERS",
+				  "The RFC 9989 DNS tree walk finds %s (organizational domain %s), "
+				  "the Public Suffix List method %s (%s).",
+				  c->dmarc.treewalk_record_name ? c->dmarc.treewalk_record_name
+								: "no record",
+				  c->dmarc.treewalk_org_domain ? c->dmarc.treewalk_org_domain : "?",
+				  c->dmarc.record_name ? c->dmarc.record_name : "no record",
+				  c->dmarc.org_domain ? c->dmarc.org_domain : "?");
+}
+
+/* The receiver's view decides where the mail lands: a trusted fail fails the check;
+ * any disagreement with our own result is reported. */
+static void
+compare_receiver(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
+{
+	static const struct {
+		const char *method;
+		unsigned bit;
+	} m[] = {{"spf", MP_CHECK_SPF}, {"dkim", MP_CHECK_DKIM}, {"dmarc", MP_CHECK_DMARC}};
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		const char *theirs = receiver_result(c, m[i].method);
+		const char *ours = NULL;
+
+		if (theirs == NULL)
+			continue;
+		if (m[i].bit == MP_CHECK_SPF && rep->spf != NULL)
+			ours = rep->spf->result;
+		else if (m[i].bit == MP_CHECK_DKIM)
+			ours = (rep->passed & MP_CHECK_DKIM) ? "pass"
+			       : rep->ndkim > 0	      ? rep->dkim[0].result
+							      : "none";
+		else if (m[i].bit == MP_CHECK_DMARC && rep->dmarc != NULL)
+			ours = rep->dmarc->result;
+		if (is_failure(theirs)) {
+			if (v->require & m[i].bit)
+				rep->passed &= ~m[i].bit;
+			mp_msgrep_problem(rep, sev_for(v, m[i].bit), "RECEIVER_FAIL",
+					  "The receiver reports %s=%s.", m[i].method, theirs);
+		}
+		if (ours != NULL && strcmp(ours, theirs) != 0)
+			mp_msgrep_problem(rep, MP_SEV_WARNING, "RECEIVER_DISAGREES",
+					  "The receiver reports %s=%s, mailproof finds %s.",
+					  m[i].method, theirs, ours);
+	}
+}
+
+static void
+fill_envelope(struct check *c, struct mp_msgrep *rep)
+{
+	char *dom;
+
+	if (c->env_from == NULL)
+		return;
+	dom = strchr(c->env_from, '@') != NULL ? mp_addr_domain(c->env_from)
+					       : mp_domain_norm(c->env_from);
+	rep->env_address = mp_utf8_clean(c->env_from, strlen(c->env_from));
+	rep->env_domain = dom;
+}
+
+int
+mp_verifier_check(struct mp_verifier *v, struct mp_msg *msg, struct mp_msgrep *rep,
+		  struct mp_err *err)
+{
+	struct check c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rep->source = mp_strdup_z(mp_msg_source(msg));
+	rep->checked = v->require & ~(unsigned)MP_CHECK_PLACEMENT;
+	if ((c.hdrs = mp_msg_headers(msg)) == NULL) {
+		mp_msgrep_problem(rep, MP_SEV_ERROR, "MESSAGE_MALFORMED",
+				  "The header section cannot be read.");
+		rep->pass = false;
+		rc = 0;
+		goto out;
+	}
+	read_identity(&c, rep);
+	read_authres(v, &c, rep);
+	fill_ar(&c, rep);
+	read_received(&c);
+	if ((rc = run_dkim(v, &c, msg, err)) != 0) {
+		if (rc == MP_ENOMEM)
+			goto out;
+		mp_msgrep_problem(rep, MP_SEV_ERROR, "MESSAGE_UNREADABLE",
+				  "The message could not be read to its end: %s.", err->msg);
+		rc = MP_EIO;
+		rep->pass = false;
+		goto out;
+	}
+	find_envelope(v, &c);
+	fill_envelope(&c, rep);
+	find_client(v, &c);
+	run_spf(v, &c, rep, err);
+	run_dmarc(v, &c, rep, err);
+	check_spf(v, &c, rep);
+	check_dkim(v, &c, rep);
+	check_dmarc(v, &c, rep);
+	compare_receiver(v, &c, rep);
+	rep->pass = (rep->passed & rep->checked) == rep->checked;
+	rc = c.temp ? MP_ETEMP : 0;
+out:
+	check_dispose(&c);
+	return rc;
+}

@@ -240,7 +240,7 @@ cmd_message(int argc, char **argv)
 	struct mp_msgsrc *src = NULL;
 	struct mp_err err = {0};
 	FILE *out = stdout;
-	int first, i, rc, ret = EXIT_PASS;
+	int first = 0, i, rc, ret = EXIT_PASS;
 	bool any_fail = false, any_oper = false;
 
 	if ((rc = parse_args(argc, argv, &cfg, &first)) != 0)
