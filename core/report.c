@@ -473,6 +473,34 @@ text_check(struct mp_report *r, const char *name, const char *res, bool required
 		res != NULL ? res : "n/a", col(r, C_OFF));
 }
 
+/* " spf, dkim and dmarc" for the check bits in `bits`. */
+static bool
+same_id(const char *a, const char *b)
+{
+	return mp_ieq_z(a, b);
+}
+
+static void
+headline_checks(FILE *fp, const struct mp_msgrep *m, unsigned bits)
+{
+	static const char *const names[] = {"spf", "dkim", "dmarc", "placement"};
+	const char *list[4];
+	size_t n = 0, i;
+
+	(void)m;
+	for (i = 0; i < 4; i++)
+		if (bits & (1u << i))
+			list[n++] = names[i];
+	if (n == 0)
+		return;
+	fputs(n == 1 ? " check " : " checks ", fp);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			fputs(i + 1 == n ? " and " : ", ", fp);
+		fputs(list[i], fp);
+	}
+}
+
 static void
 add_text(struct mp_report *r, const struct mp_msgrep *m)
 {
@@ -490,6 +518,8 @@ add_text(struct mp_report *r, const struct mp_msgrep *m)
 		put_safe(fp, m->folder);
 		fputc(')', fp);
 	}
+	fputs(m->pass ? ": passes" : ": fails", fp);
+	headline_checks(fp, m, m->pass ? m->passed : (m->checked & ~m->passed));
 	fputc('\n', fp);
 	if (r->opts.quiet)
 		return;
@@ -573,8 +603,8 @@ add_text(struct mp_report *r, const struct mp_msgrep *m)
 			fputs(" for ", fp);
 			put_safe(fp, m->dmarc->from_domain);
 		}
-		fprintf(fp, " (SPF %s, DKIM %s)\n", m->dmarc->spf_aligned ? "aligned" : "not aligned",
-			m->dmarc->dkim_aligned ? "aligned" : "not aligned");
+		fprintf(fp, " (aligned SPF pass: %s, aligned DKIM pass: %s)\n",
+			m->dmarc->spf_aligned ? "yes" : "no", m->dmarc->dkim_aligned ? "yes" : "no");
 	} else {
 		text_check(r, "DMARC", NULL, m->checked & MP_CHECK_DMARC,
 			   m->passed & MP_CHECK_DMARC);
@@ -587,23 +617,29 @@ add_text(struct mp_report *r, const struct mp_msgrep *m)
 		fputc('\n', fp);
 	}
 
-	/* What the receiver wrote, trusted headers only. */
+	/* What the receiver wrote, trusted headers only, one line per receiver. */
 	for (i = 0; i < m->nar; i++) {
 		const struct mp_rep_ar *ar = &m->ar[i];
 		size_t j;
 
 		if (!ar->trusted || ar->nresults == 0)
 			continue;
-		fputs("  Receiver ", fp);
-		put_safe(fp, ar->authserv_id != NULL ? ar->authserv_id : "(no id)");
-		fputs(":", fp);
+		if (i == 0 || !m->ar[i - 1].trusted || !same_id(m->ar[i - 1].authserv_id, ar->authserv_id)) {
+			if (i > 0 && m->ar[i - 1].trusted)
+				fputc('\n', fp);
+			fputs("  Receiver ", fp);
+			put_safe(fp, ar->authserv_id != NULL ? ar->authserv_id : "(no authserv-id)");
+			fputs(":", fp);
+		}
 		for (j = 0; j < ar->nresults; j++) {
 			fputc(' ', fp);
 			put_safe(fp, ar->results[j].method);
 			fputc('=', fp);
 			put_safe(fp, ar->results[j].result);
 		}
-		fputc('\n', fp);
+		if (i + 1 == m->nar || !m->ar[i + 1].trusted ||
+		    !same_id(m->ar[i + 1].authserv_id, ar->authserv_id))
+			fputc('\n', fp);
 	}
 	for (i = 0; i < m->nproblems; i++) {
 		const struct mp_problem *p = &m->problems[i];

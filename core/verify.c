@@ -510,8 +510,11 @@ read_received(struct check *c)
 		u = mp_hdr_unfold(f->value, f->value_len, &n);
 		if (u == NULL)
 			continue;
-		if (mp_received_parse(u, n, &c->hops[c->nhops], &err) == 0)
-			c->nhops++;
+		/* An unparsable field stays as an empty hop: the walk stops there instead of
+		 * trusting what lies below it. */
+		if (mp_received_parse(u, n, &c->hops[c->nhops], &err) != 0)
+			memset(&c->hops[c->nhops], 0, sizeof(c->hops[0]));
+		c->nhops++;
 		free(u);
 	}
 	if ((f = mp_headers_find(c->hdrs, "Received-SPF", 0)) != NULL) {
