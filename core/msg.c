@@ -573,9 +573,14 @@ mp_msgsrc_next(struct mp_msgsrc *s, struct mp_msg **msg, struct mp_err *err)
 	while (s->started && m->in_body && (rc = mp_msg_body_read(m, &chunk, &len, err)) > 0)
 		;
 	s->started = true;
+	if (rc < 0 && s->kind != SRC_MAILDIR) {
+		/* the source broke while skipping that body: report it once, under its name */
+		s->done = true;
+		m->in_body = false;
+		*msg = m;
+		goto out;
+	}
 	msg_reset(m);
-	if (rc < 0)
-		src_failed(s);
 	rc = 0;
 	if (s->done)
 		goto out;

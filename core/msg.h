@@ -35,7 +35,8 @@ int mp_msgsrc_open(struct mp_msgsrc **out, const char *path, struct mp_err *err)
  * negative code when this message is bad (header section over a bound, no header
  * field, an mbox ending inside the header section, a Maildir file gone): *msg is still
  * set so that the caller can name it, and the next call goes on with the next message.
- * A read error of the source itself (MP_EIO) ends the source: the next call returns 0.
+ * A read error of the source itself (MP_EIO) ends an mbox or standard input (the next
+ * call returns 0) but only the one file of a Maildir.
  */
 int mp_msgsrc_next(struct mp_msgsrc *s, struct mp_msg **msg, struct mp_err *err);
 void mp_msgsrc_free(struct mp_msgsrc *s);
