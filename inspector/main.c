@@ -12,8 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "find.h"
 #include "msg.h"
 #include "report.h"
 #include "resolver.h"
@@ -22,6 +26,8 @@
 
 #define PROG "mailproof-inspect"
 #define MAX_AUTHSERV 32
+#define MAX_FOLDERS 32
+#define MAX_WAIT 86400
 
 enum exit_code {
 	EXIT_PASS = 0,
@@ -44,6 +50,15 @@ enum opt_id {
 	OPT_CLIENT_IP,
 	OPT_LANG,
 	OPT_VERSION,
+	OPT_IMAP,
+	OPT_USER,
+	OPT_PASSWORD_FILE,
+	OPT_CA_FILE,
+	OPT_TEST_ID,
+	OPT_RECEIPT,
+	OPT_FOLDER,
+	OPT_WAIT,
+	OPT_ALL,
 };
 
 /* One table drives getopt_long and --help. */
@@ -65,6 +80,21 @@ static const struct opt_doc {
 	{{"client-ip", required_argument, NULL, OPT_CLIENT_IP}, "IP",
 	 "the SPF client IP (instead of deriving it from the headers)"},
 	{{"lang", required_argument, NULL, OPT_LANG}, "en|nl", "language of the text report"},
+	{{"imap", required_argument, NULL, OPT_IMAP}, "URL",
+	 "imap: imaps://HOST[:PORT] or imap://HOST[:PORT] (STARTTLS required)"},
+	{{"user", required_argument, NULL, OPT_USER}, "NAME", "imap: the login name"},
+	{{"password-file", required_argument, NULL, OPT_PASSWORD_FILE}, "FILE",
+	 "imap: file holding the password (mode 0600; or $MAILPROOF_IMAP_PASSWORD)"},
+	{{"ca-file", required_argument, NULL, OPT_CA_FILE}, "FILE",
+	 "imap: trust this CA (PEM) instead of the system's"},
+	{{"test-id", required_argument, NULL, OPT_TEST_ID}, "ID", "imap: the test id to look for"},
+	{{"receipt", required_argument, NULL, OPT_RECEIPT}, "FILE",
+	 "imap: take the test id from mailproof-send's receipt"},
+	{{"folder", required_argument, NULL, OPT_FOLDER}, "NAME",
+	 "imap: search this folder too (INBOX and junk folders always); repeatable"},
+	{{"wait", required_argument, NULL, OPT_WAIT}, "SECONDS",
+	 "imap: wait this long for the message to arrive (default 0)"},
+	{{"all", no_argument, NULL, OPT_ALL}, NULL, "imap: verify every message of the folders"},
 	{{"verbose", no_argument, NULL, OPT_VERBOSE}, NULL, "more detail on stderr"},
 	{{"quiet", no_argument, NULL, OPT_QUIET}, NULL, "only the verdict per message"},
 	{{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help"},
@@ -83,6 +113,17 @@ struct config {
 	const char *client_ip;
 	int verbose;
 	bool quiet;
+	const char *imap;
+	const char *user;
+	const char *password_file;
+	const char *ca_file;
+	const char *test_id;
+	const char *receipt;
+	const char *folders[MAX_FOLDERS];
+	size_t nfolders;
+	unsigned wait_s;
+	bool all;
+	bool imap_opts; /* an imap-only option was given */
 };
 
 static void
@@ -93,7 +134,8 @@ usage_full(FILE *fp)
 
 	fputs("usage: " PROG " message [OPTIONS] FILE...   verify saved messages (.eml, '-' = "
 	      "stdin, mbox, Maildir)\n"
-	      "       " PROG " imap [OPTIONS]              (not available yet)\n"
+	      "       " PROG " imap [OPTIONS]              find the test message in a mailbox "
+	      "(waiting for it), verify\n"
 	      "       " PROG " dns [OPTIONS] DOMAIN        (not available yet)\n\noptions:\n",
 	      fp);
 	for (i = 0; i < NOPTS; i++) {
@@ -182,6 +224,50 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 			if (strcmp(optarg, "en") != 0 && strcmp(optarg, "nl") != 0)
 				return usage_error("--lang must be en or nl, not '%s'", optarg);
 			break;
+		case OPT_IMAP:
+			cfg->imap = optarg;
+			cfg->imap_opts = true;
+			break;
+		case OPT_USER:
+			cfg->user = optarg;
+			cfg->imap_opts = true;
+			break;
+		case OPT_PASSWORD_FILE:
+			cfg->password_file = optarg;
+			cfg->imap_opts = true;
+			break;
+		case OPT_CA_FILE:
+			cfg->ca_file = optarg;
+			cfg->imap_opts = true;
+			break;
+		case OPT_TEST_ID:
+			cfg->test_id = optarg;
+			cfg->imap_opts = true;
+			break;
+		case OPT_RECEIPT:
+			cfg->receipt = optarg;
+			cfg->imap_opts = true;
+			break;
+		case OPT_FOLDER:
+			if (cfg->nfolders >= MAX_FOLDERS)
+				return usage_error("too many --folder options (at most 32)");
+			cfg->folders[cfg->nfolders++] = optarg;
+			cfg->imap_opts = true;
+			break;
+		case OPT_WAIT: {
+			char *e;
+			unsigned long w = strtoul(optarg, &e, 10);
+
+			if (*optarg == '\0' || *e != '\0' || w > MAX_WAIT)
+				return usage_error("--wait takes seconds, 0 to %d", MAX_WAIT);
+			cfg->wait_s = (unsigned)w;
+			cfg->imap_opts = true;
+			break;
+		}
+		case OPT_ALL:
+			cfg->all = true;
+			cfg->imap_opts = true;
+			break;
 		case OPT_VERBOSE:
 			cfg->verbose++;
 			break;
@@ -227,70 +313,104 @@ report_unreadable(struct mp_msgrep *rep, const char *source, const char *why)
 	mp_msgrep_problem(rep, MP_SEV_ERROR, "MESSAGE_UNREADABLE", "%s", why);
 }
 
+/* What every command sets up: resolver, verifier, output and report. */
+struct session {
+	struct mp_resolver *res;
+	struct mp_verifier *ver;
+	struct mp_report *rep;
+	FILE *out;
+};
+
+static int
+session_open(struct session *ss, const struct config *cfg, unsigned require)
+{
+	struct mp_resolver_opts ropts = {0};
+	struct mp_verify_opts vopts = {0};
+	struct mp_report_opts popts = {0};
+	struct mp_err err = {0};
+
+	memset(ss, 0, sizeof(*ss));
+	ss->out = stdout;
+	if (cfg->zone != NULL) {
+		ropts.mode = MP_RESOLVER_ZONE;
+		ropts.zone_file = cfg->zone;
+	} else if (cfg->resolver != NULL) {
+		ropts.mode = MP_RESOLVER_SERVER;
+		ropts.server = cfg->resolver;
+	}
+	if (mp_resolver_new(&ss->res, &ropts, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return err.code == MP_ETEMP || err.code == MP_EIO ? EXIT_OPERATIONAL : EXIT_USAGE;
+	}
+	vopts.authserv_ids = cfg->authserv;
+	vopts.nauthserv = cfg->nauthserv;
+	vopts.require = require;
+	vopts.client_ip = cfg->client_ip;
+	if (mp_verifier_new(&ss->ver, ss->res, &vopts, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return err.code == MP_EINVAL ? EXIT_USAGE : EXIT_OPERATIONAL;
+	}
+	if (cfg->output != NULL && strcmp(cfg->output, "-") != 0) {
+		ss->out = fopen(cfg->output, "w");
+		if (ss->out == NULL) {
+			fprintf(stderr, PROG ": %s: %s\n", cfg->output, strerror(errno));
+			return EXIT_OPERATIONAL;
+		}
+	}
+	if (cfg->nauthserv == 0 && !cfg->quiet)
+		fprintf(stderr, PROG ": warning: no --authserv-id given: trusting the topmost "
+				"Authentication-Results header of each message\n");
+	popts.format = cfg->format;
+	popts.tool = PROG;
+	popts.version = MP_VERSION;
+	popts.color = want_color(ss->out, cfg);
+	popts.quiet = cfg->quiet;
+	if (mp_report_open(&ss->rep, ss->out, &popts, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return EXIT_OPERATIONAL;
+	}
+	return 0;
+}
+
+/* Closes the report and the output; returns ret, or EXIT_OPERATIONAL if writing failed. */
+static int
+session_close(struct session *ss, const struct config *cfg, int ret)
+{
+	struct mp_err err = {0};
+
+	if (ss->rep != NULL && mp_report_close(ss->rep, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		ret = EXIT_OPERATIONAL;
+	}
+	if (ss->out != stdout && ss->out != NULL && fclose(ss->out) != 0) {
+		fprintf(stderr, PROG ": %s: %s\n", cfg->output, strerror(errno));
+		ret = EXIT_OPERATIONAL;
+	}
+	mp_verifier_free(ss->ver);
+	mp_resolver_free(ss->res);
+	memset(ss, 0, sizeof(*ss));
+	return ret;
+}
+
 static int
 cmd_message(int argc, char **argv)
 {
 	struct config cfg = {0};
-	struct mp_resolver_opts ropts = {0};
-	struct mp_verify_opts vopts = {0};
-	struct mp_report_opts popts = {0};
-	struct mp_resolver *res = NULL;
-	struct mp_verifier *ver = NULL;
-	struct mp_report *rep = NULL;
+	struct session ss;
 	struct mp_msgsrc *src = NULL;
 	struct mp_err err = {0};
-	FILE *out = stdout;
 	int first = 0, i, rc, ret = EXIT_PASS;
 	bool any_fail = false, any_oper = false;
 
 	if ((rc = parse_args(argc, argv, &cfg, &first)) != 0)
 		return rc;
+	if (cfg.imap_opts)
+		return usage_error("--imap, --user, --test-id, --wait, ... belong to the imap "
+				   "command");
 	if (first >= argc)
 		return usage_error("message needs at least one FILE ('-' for standard input)");
-
-	if (cfg.zone != NULL) {
-		ropts.mode = MP_RESOLVER_ZONE;
-		ropts.zone_file = cfg.zone;
-	} else if (cfg.resolver != NULL) {
-		ropts.mode = MP_RESOLVER_SERVER;
-		ropts.server = cfg.resolver;
-	}
-	if (mp_resolver_new(&res, &ropts, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		ret = err.code == MP_ETEMP || err.code == MP_EIO ? EXIT_OPERATIONAL : EXIT_USAGE;
+	if ((ret = session_open(&ss, &cfg, cfg.require & ~(unsigned)MP_CHECK_PLACEMENT)) != 0)
 		goto out;
-	}
-	vopts.authserv_ids = cfg.authserv;
-	vopts.nauthserv = cfg.nauthserv;
-	vopts.require = cfg.require;
-	vopts.client_ip = cfg.client_ip;
-	if (mp_verifier_new(&ver, res, &vopts, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		ret = err.code == MP_EINVAL ? EXIT_USAGE : EXIT_OPERATIONAL;
-		goto out;
-	}
-	if (cfg.output != NULL && strcmp(cfg.output, "-") != 0) {
-		out = fopen(cfg.output, "w");
-		if (out == NULL) {
-			fprintf(stderr, PROG ": %s: %s\n", cfg.output, strerror(errno));
-			ret = EXIT_OPERATIONAL;
-			goto out;
-		}
-	}
-	if (cfg.nauthserv == 0 && !cfg.quiet)
-		fprintf(stderr, PROG ": warning: no --authserv-id given: trusting the topmost "
-				"Authentication-Results header of each message\n");
-
-	popts.format = cfg.format;
-	popts.tool = PROG;
-	popts.version = MP_VERSION;
-	popts.color = want_color(out, &cfg);
-	popts.quiet = cfg.quiet;
-	if (mp_report_open(&rep, out, &popts, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		ret = EXIT_OPERATIONAL;
-		goto out;
-	}
 
 	for (i = first; i < argc; i++) {
 		struct mp_msg *msg;
@@ -319,7 +439,7 @@ cmd_message(int argc, char **argv)
 				report_unreadable(&mr, mp_msg_source(msg), err.msg);
 				any_fail = true;
 			} else {
-				rc = mp_verifier_check(ver, msg, &mr, &err);
+				rc = mp_verifier_check(ss.ver, msg, &mr, &err);
 				if (rc == MP_ETEMP || rc == MP_EIO)
 					any_oper = true;
 				else if (rc != 0) {
@@ -331,7 +451,7 @@ cmd_message(int argc, char **argv)
 			}
 			if (cfg.verbose > 0 && mr.source != NULL)
 				fprintf(stderr, PROG ": checked %s\n", mr.source);
-			rc = mp_report_add(rep, &mr, &err);
+			rc = mp_report_add(ss.rep, &mr, &err);
 			mp_msgrep_dispose(&mr);
 			if (rc != 0) {
 				fprintf(stderr, PROG ": %s\n", err.msg);
@@ -349,18 +469,151 @@ cmd_message(int argc, char **argv)
 			ret = EXIT_CHECK_FAILED;
 	}
 out:
-	if (rep != NULL && mp_report_close(rep, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		ret = EXIT_OPERATIONAL;
-	}
-	if (out != stdout && out != NULL && fclose(out) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", cfg.output, strerror(errno));
-		ret = EXIT_OPERATIONAL;
-	}
 	mp_msgsrc_free(src);
-	mp_verifier_free(ver);
-	mp_resolver_free(res);
-	return ret;
+	return session_close(&ss, &cfg, ret);
+}
+
+/* The test id (and Message-ID) from mailproof-send's receipt. */
+static int
+read_receipt(const char *path, char **test_id, char **message_id)
+{
+	json_error_t jerr;
+	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), *m;
+	const char *t, *mid;
+
+	if (j == NULL) {
+		fprintf(stderr, PROG ": %s: not a receipt: %s (line %d)\n", path, jerr.text,
+			jerr.line);
+		return EXIT_USAGE;
+	}
+	/* A receipt of --count N lists its messages; the first one is looked for. */
+	m = json_object_get(j, "messages");
+	if (json_is_array(m) && json_array_size(m) > 0)
+		m = json_array_get(m, 0);
+	else
+		m = j;
+	t = json_string_value(json_object_get(m, "test_id"));
+	mid = json_string_value(json_object_get(m, "message_id"));
+	if (t == NULL && mid == NULL) {
+		json_decref(j);
+		fprintf(stderr, PROG ": %s: the receipt has no test_id\n", path);
+		return EXIT_USAGE;
+	}
+	*test_id = mp_strdup_z(t);
+	*message_id = mp_strdup_z(mid);
+	json_decref(j);
+	return 0;
+}
+
+/* The IMAP password: a file only its owner can read, or the environment. */
+static char *
+read_password(const char *file, int *ret)
+{
+	char buf[1024];
+	struct stat st;
+	size_t n;
+	FILE *fp;
+	const char *env;
+
+	*ret = 0;
+	if (file == NULL) {
+		if ((env = getenv("MAILPROOF_IMAP_PASSWORD")) != NULL && *env != '\0')
+			return mp_strdup_z(env);
+		fprintf(stderr, PROG ": imap needs --password-file or $MAILPROOF_IMAP_PASSWORD\n");
+		*ret = EXIT_USAGE;
+		return NULL;
+	}
+	if ((fp = fopen(file, "r")) == NULL) {
+		fprintf(stderr, PROG ": %s: %s\n", file, strerror(errno));
+		*ret = EXIT_USAGE;
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) != 0 || (st.st_mode & 077) != 0) {
+		fclose(fp);
+		fprintf(stderr, PROG ": %s: others can read it; chmod 600 it first\n", file);
+		*ret = EXIT_USAGE;
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		fprintf(stderr, PROG ": %s: the password file is empty\n", file);
+		*ret = EXIT_USAGE;
+		return NULL;
+	}
+	env = mp_strdup_z(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return (char *)env;
+}
+
+static int
+cmd_imap(int argc, char **argv)
+{
+	struct config cfg = {0};
+	struct mp_find_opts fo = {0};
+	struct session ss;
+	struct mp_err err = {0};
+	enum mp_find_outcome outcome;
+	char *password = NULL, *rid = NULL, *rmid = NULL;
+	unsigned require;
+	bool failed = false, temp = false;
+	int first = 0, rc, ret = EXIT_PASS;
+
+	memset(&ss, 0, sizeof(ss));
+	if ((rc = parse_args(argc, argv, &cfg, &first)) != 0)
+		return rc;
+	if (first < argc)
+		return usage_error("imap takes no file arguments ('%s')", argv[first]);
+	if (cfg.imap == NULL)
+		return usage_error("imap needs --imap imaps://HOST or imap://HOST");
+	if (cfg.user == NULL)
+		return usage_error("imap needs --user");
+	if (!cfg.all && cfg.test_id == NULL && cfg.receipt == NULL)
+		return usage_error("imap needs --test-id, --receipt or --all");
+	if (cfg.receipt != NULL && (ret = read_receipt(cfg.receipt, &rid, &rmid)) != 0)
+		goto out;
+	if ((password = read_password(cfg.password_file, &ret)) == NULL)
+		goto out;
+	require = cfg.require != 0 ? cfg.require
+				   : (MP_CHECK_SPF | MP_CHECK_DKIM | MP_CHECK_DMARC |
+				      MP_CHECK_PLACEMENT);
+	if ((ret = session_open(&ss, &cfg, require & ~(unsigned)MP_CHECK_PLACEMENT)) != 0)
+		goto out;
+	fo.imap.url = cfg.imap;
+	fo.imap.user = cfg.user;
+	fo.imap.password = password;
+	fo.imap.ca_file = cfg.ca_file;
+	fo.imap.verbose = cfg.verbose;
+	fo.test_id = cfg.test_id != NULL ? cfg.test_id : rid;
+	fo.message_id = fo.test_id == NULL ? rmid : NULL;
+	fo.folders = cfg.folders;
+	fo.nfolders = cfg.nfolders;
+	fo.wait_s = cfg.wait_s;
+	fo.all = cfg.all;
+	fo.progress = !cfg.quiet && isatty(STDERR_FILENO);
+	fo.require = require;
+	rc = mp_find_run(&fo, ss.ver, ss.rep, &outcome, &failed, &temp, &err);
+	if (rc != 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		ret = rc == MP_EINVAL ? EXIT_USAGE : EXIT_OPERATIONAL;
+	} else if (outcome == MP_FIND_NOT_FOUND) {
+		fprintf(stderr, PROG ": test message %s not found in INBOX, the junk folders%s "
+				"within %u s\n",
+			fo.test_id != NULL ? fo.test_id : fo.message_id,
+			cfg.nfolders > 0 ? " and the folders named" : "", cfg.wait_s);
+		ret = EXIT_NOT_FOUND;
+	} else if (temp) {
+		ret = EXIT_OPERATIONAL;
+	} else if (failed) {
+		ret = EXIT_CHECK_FAILED;
+	}
+out:
+	mp_free_secret(password);
+	free(rid);
+	free(rmid);
+	return session_close(&ss, &cfg, ret);
 }
 
 int
@@ -381,7 +634,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "message") == 0)
 		return cmd_message(argc - 1, argv + 1);
-	if (strcmp(argv[1], "imap") == 0 || strcmp(argv[1], "dns") == 0) {
+	if (strcmp(argv[1], "imap") == 0)
+		return cmd_imap(argc - 1, argv + 1);
+	if (strcmp(argv[1], "dns") == 0) {
 		fprintf(stderr, PROG ": '%s' is not available in this version yet\n", argv[1]);
 		return EXIT_USAGE;
 	}

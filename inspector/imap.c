@@ -1,0 +1,574 @@
+/*
+ * imap.c - see imap.h.
+ *
+ * libetpan does the protocol; TLS trust is ours: the chain the server presented in the
+ * handshake is checked against the CA store and the host name (or IP) with OpenSSL
+ * before LOGIN, over implicit TLS and STARTTLS alike.
+ */
+#include "imap.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libetpan/libetpan.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "util.h"
+
+#define HOST_MAX 255
+
+struct mp_imap {
+	mailimap *imap;
+	char host[HOST_MAX + 1];
+	uint16_t port;
+	bool implicit_tls;
+	int verbose;
+	uint32_t uidvalidity;
+	char *examined; /* folder currently examined, or NULL */
+};
+
+static void vlog(const struct mp_imap *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+vlog(const struct mp_imap *im, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (im->verbose <= 0)
+		return;
+	fputs("mailproof-inspect: imap: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* imaps://HOST[:PORT] or imap://HOST[:PORT]; IPv6 literals in brackets. */
+static int
+parse_url(struct mp_imap *im, const char *url, struct mp_err *err)
+{
+	const char *p, *host, *end, *colon;
+	size_t hn;
+	unsigned long port;
+	char *e;
+
+	if (strncmp(url, "imaps://", 8) == 0) {
+		im->implicit_tls = true;
+		im->port = 993;
+		p = url + 8;
+	} else if (strncmp(url, "imap://", 7) == 0) {
+		im->implicit_tls = false;
+		im->port = 143;
+		p = url + 7;
+	} else {
+		return mp_err_set(err, MP_EINVAL,
+				  "--imap must start with imaps:// or imap:// (STARTTLS)");
+	}
+	end = p + strcspn(p, "/?#");
+	if (*end != '\0' && !(end[0] == '/' && end[1] == '\0'))
+		return mp_err_set(err, MP_EINVAL, "--imap takes only a host and a port");
+	if (*p == '[') {
+		host = p + 1;
+		colon = memchr(host, ']', (size_t)(end - host));
+		if (colon == NULL)
+			return mp_err_set(err, MP_EINVAL, "--imap: unterminated [IPv6 address]");
+		hn = (size_t)(colon - host);
+		colon = colon[1] == ':' ? colon + 1 : NULL;
+	} else {
+		host = p;
+		colon = memchr(host, ':', (size_t)(end - host));
+		hn = (size_t)((colon != NULL ? colon : end) - host);
+	}
+	if (hn == 0 || hn > HOST_MAX)
+		return mp_err_set(err, MP_EINVAL, "--imap: missing or too long host name");
+	memcpy(im->host, host, hn);
+	im->host[hn] = '\0';
+	if (colon != NULL) {
+		port = strtoul(colon + 1, &e, 10);
+		if (e != end || port == 0 || port > 65535)
+			return mp_err_set(err, MP_EINVAL, "--imap: bad port");
+		im->port = (uint16_t)port;
+	}
+	return 0;
+}
+
+static void
+sni_cb(struct mailstream_ssl_context *ctx, void *data)
+{
+	struct mp_imap *im = data;
+	unsigned char buf[16];
+
+	/* SNI carries names only (RFC 6066 section 3). */
+	if (inet_pton(AF_INET, im->host, buf) != 1 && inet_pton(AF_INET6, im->host, buf) != 1)
+		mailstream_ssl_set_server_name(ctx, im->host);
+}
+
+/*
+ * Checks the chain the server presented against the CA store and our host name.
+ * The handshake proved the server holds the leaf's key; this proves the leaf is the
+ * right one.  Runs before any credential is sent.
+ */
+static int
+verify_peer(struct mp_imap *im, const char *ca_file, struct mp_err *err)
+{
+	carray *chain = mailstream_get_certificate_chain(im->imap->imap_stream);
+	STACK_OF(X509) *untrusted = NULL;
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	X509 *leaf = NULL;
+	unsigned char ipbuf[16];
+	unsigned i;
+	int rc = MP_EIO, vr;
+
+	if (chain == NULL || carray_count(chain) == 0) {
+		mp_err_set(err, MP_EIO, "%s: the server presented no certificate", im->host);
+		goto out;
+	}
+	untrusted = sk_X509_new_null();
+	store = X509_STORE_new();
+	ctx = X509_STORE_CTX_new();
+	if (untrusted == NULL || store == NULL || ctx == NULL) {
+		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < carray_count(chain); i++) {
+		MMAPString *der = carray_get(chain, i);
+		const unsigned char *p = (const unsigned char *)der->str;
+		X509 *x = d2i_X509(NULL, &p, (long)der->len);
+
+		if (x == NULL) {
+			mp_err_set(err, MP_EIO, "%s: the server's certificate cannot be decoded",
+				   im->host);
+			goto out;
+		}
+		if (leaf == NULL)
+			leaf = x;
+		else if (!sk_X509_push(untrusted, x)) {
+			X509_free(x);
+			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (ca_file != NULL ? X509_STORE_load_file(store, ca_file) != 1
+			    : X509_STORE_set_default_paths(store) != 1) {
+		mp_err_set(err, MP_EIO, "%s: cannot load the CA certificates",
+			   ca_file != NULL ? ca_file : "system store");
+		goto out;
+	}
+	if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
+		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		goto out;
+	}
+	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
+	if (inet_pton(AF_INET, im->host, ipbuf) == 1 || inet_pton(AF_INET6, im->host, ipbuf) == 1)
+		X509_VERIFY_PARAM_set1_ip_asc(X509_STORE_CTX_get0_param(ctx), im->host);
+	else
+		X509_VERIFY_PARAM_set1_host(X509_STORE_CTX_get0_param(ctx), im->host, 0);
+	if (X509_verify_cert(ctx) != 1) {
+		vr = X509_STORE_CTX_get_error(ctx);
+		mp_err_set(err, MP_EIO, "%s: certificate not trusted: %s%s", im->host,
+			   X509_verify_cert_error_string(vr),
+			   ca_file == NULL ? " (use --ca-file for a private CA)" : "");
+		goto out;
+	}
+	vlog(im, "certificate of %s verified", im->host);
+	rc = 0;
+out:
+	ERR_clear_error();
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	X509_free(leaf);
+	sk_X509_pop_free(untrusted, X509_free);
+	if (chain != NULL)
+		mailstream_certificate_chain_free(chain);
+	return rc;
+}
+
+static const char *
+server_text(const struct mp_imap *im)
+{
+	const char *t = im->imap != NULL ? im->imap->imap_response : NULL;
+
+	return t != NULL && *t != '\0' ? t : "no reason given";
+}
+
+int
+mp_imap_open(struct mp_imap **out, const struct mp_imap_opts *opts, struct mp_err *err)
+{
+	struct mp_imap *im;
+	int r, rc;
+
+	*out = NULL;
+	if ((im = calloc(1, sizeof(*im))) == NULL)
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	im->verbose = opts->verbose;
+	if ((rc = parse_url(im, opts->url, err)) != 0)
+		goto fail;
+	if (opts->user == NULL || opts->password == NULL) {
+		rc = mp_err_set(err, MP_EINVAL, "IMAP needs --user and a password");
+		goto fail;
+	}
+	if ((im->imap = mailimap_new(0, NULL)) == NULL) {
+		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		goto fail;
+	}
+	mailimap_set_timeout(im->imap, opts->timeout_s > 0 ? opts->timeout_s : 30);
+	vlog(im, "connecting to %s", opts->url);
+	if (im->implicit_tls)
+		r = mailimap_ssl_connect_with_callback(im->imap, im->host, im->port, sni_cb, im);
+	else
+		r = mailimap_socket_connect(im->imap, im->host, im->port);
+	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
+		rc = mp_err_set(err, MP_EIO, "%s:%u: cannot connect%s", im->host, im->port,
+				r == MAILIMAP_ERROR_SSL ? " (TLS handshake failed)" : "");
+		goto fail;
+	}
+	if (!im->implicit_tls) {
+		/* PREAUTH on a plain connection leaves no way to secure it (RFC 3501 6.2.1). */
+		if (r == MAILIMAP_NO_ERROR_AUTHENTICATED) {
+			rc = mp_err_set(err, MP_EIO, "%s: the server pre-authenticated a plain "
+						     "connection; refusing to go on without TLS",
+					im->host);
+			goto fail;
+		}
+		r = mailimap_socket_starttls_with_callback(im->imap, sni_cb, im);
+		if (r != MAILIMAP_NO_ERROR) {
+			rc = mp_err_set(err, MP_EIO, "%s: STARTTLS failed or is not offered; "
+						     "refusing to log in without TLS",
+					im->host);
+			goto fail;
+		}
+	}
+	if ((rc = verify_peer(im, opts->ca_file, err)) != 0)
+		goto fail;
+	vlog(im, "LOGIN as %s (password not shown)", opts->user);
+	r = mailimap_login(im->imap, opts->user, opts->password);
+	if (r != MAILIMAP_NO_ERROR) {
+		rc = mp_err_set(err, MP_EIO, "%s: login as %s failed: %.120s", im->host, opts->user,
+				server_text(im));
+		goto fail;
+	}
+	*out = im;
+	return 0;
+fail:
+	mp_imap_close(im);
+	return rc;
+}
+
+void
+mp_imap_close(struct mp_imap *im)
+{
+	if (im == NULL)
+		return;
+	if (im->imap != NULL) {
+		if (im->imap->imap_state != MAILIMAP_STATE_DISCONNECTED)
+			mailimap_logout(im->imap);
+		mailimap_free(im->imap);
+	}
+	free(im->examined);
+	free(im);
+}
+
+static bool
+has_flag(const struct mailimap_mailbox_list *mb, const char *flag)
+{
+	clistiter *it;
+
+	if (mb->mb_flag == NULL || mb->mb_flag->mbf_oflags == NULL)
+		return false;
+	for (it = clist_begin(mb->mb_flag->mbf_oflags); it != NULL; it = clist_next(it)) {
+		const struct mailimap_mbx_list_oflag *of = clist_content(it);
+
+		if (of->of_type == MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT && of->of_flag_ext != NULL &&
+		    strcasecmp(of->of_flag_ext, flag) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+junk_by_name(const char *name)
+{
+	static const char *const names[] = {"Junk", "Junk Email", "Junk E-mail", "Spam",
+					    "[Gmail]/Spam", "INBOX.Junk", "INBOX.Spam",
+					    "INBOX/Junk", "INBOX/Spam", "Bulk Mail"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static int
+add_folder(char **names, bool *junk, size_t *n, const char *name, bool is_junk)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(names[i], name) == 0) {
+			junk[i] = junk[i] || is_junk;
+			return 0;
+		}
+	if (*n >= MP_IMAP_MAX_FOLDERS)
+		return 0;
+	if ((names[*n] = mp_strdup_z(name)) == NULL)
+		return MP_ENOMEM;
+	junk[*n] = is_junk;
+	(*n)++;
+	return 0;
+}
+
+int
+mp_imap_folders(struct mp_imap *im, const char *const *extra, size_t nextra, char ***names,
+		bool **is_junk, size_t *n, struct mp_err *err)
+{
+	clist *list = NULL;
+	clistiter *it;
+	char **nm;
+	bool *jk;
+	size_t cnt = 0, i;
+	int rc = 0;
+
+	nm = calloc(MP_IMAP_MAX_FOLDERS, sizeof(*nm));
+	jk = calloc(MP_IMAP_MAX_FOLDERS, sizeof(*jk));
+	if (nm == NULL || jk == NULL) {
+		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = add_folder(nm, jk, &cnt, "INBOX", false)) != 0)
+		goto out;
+	if (mailimap_list(im->imap, "", "*", &list) != MAILIMAP_NO_ERROR) {
+		rc = mp_err_set(err, MP_EIO, "%s: LIST failed: %.120s", im->host, server_text(im));
+		goto out;
+	}
+	for (it = clist_begin(list); it != NULL; it = clist_next(it)) {
+		const struct mailimap_mailbox_list *mb = clist_content(it);
+
+		/* RFC 6154: \Junk marks the spam folder whatever its name. */
+		if (has_flag(mb, "Junk") || (!has_flag(mb, "Noselect") && junk_by_name(mb->mb_name)))
+			if ((rc = add_folder(nm, jk, &cnt, mb->mb_name, true)) != 0)
+				goto out;
+	}
+	for (i = 0; i < nextra; i++)
+		if ((rc = add_folder(nm, jk, &cnt, extra[i], junk_by_name(extra[i]))) != 0)
+			goto out;
+out:
+	if (list != NULL)
+		mailimap_list_result_free(list);
+	if (rc != 0) {
+		mp_imap_folders_free(nm, jk, cnt);
+		if (rc == MP_ENOMEM)
+			mp_err_set(err, MP_ENOMEM, "out of memory");
+		return rc;
+	}
+	*names = nm;
+	*is_junk = jk;
+	*n = cnt;
+	return 0;
+}
+
+void
+mp_imap_folders_free(char **names, bool *is_junk, size_t n)
+{
+	size_t i;
+
+	if (names != NULL)
+		for (i = 0; i < n; i++)
+			free(names[i]);
+	free(names);
+	free(is_junk);
+}
+
+static int
+examine(struct mp_imap *im, const char *folder, struct mp_err *err)
+{
+	if (im->examined != NULL && strcmp(im->examined, folder) == 0)
+		return 0;
+	free(im->examined);
+	im->examined = NULL;
+	vlog(im, "EXAMINE %s", folder);
+	if (mailimap_examine(im->imap, folder) != MAILIMAP_NO_ERROR)
+		return mp_err_set(err, MP_EIO, "%s: cannot open folder %s: %.120s", im->host, folder,
+				  server_text(im));
+	im->uidvalidity = im->imap->imap_selection_info != NULL
+				  ? im->imap->imap_selection_info->sel_uidvalidity
+				  : 0;
+	if ((im->examined = mp_strdup_z(folder)) == NULL)
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	return 0;
+}
+
+int
+mp_imap_examine(struct mp_imap *im, const char *folder, struct mp_err *err)
+{
+	free(im->examined);
+	im->examined = NULL;
+	return examine(im, folder, err);
+}
+
+int
+mp_imap_search(struct mp_imap *im, const char *folder, const char *field, const char *value,
+	       uint32_t **uids, size_t *n, struct mp_err *err)
+{
+	struct mailimap_search_key *key = NULL;
+	clist *res = NULL;
+	clistiter *it;
+	uint32_t *u = NULL;
+	size_t cnt = 0;
+	int rc;
+
+	*uids = NULL;
+	*n = 0;
+	/* A cached EXAMINE would miss new mail: select again for every search. */
+	if ((rc = mp_imap_examine(im, folder, err)) != 0)
+		return rc;
+	if (value != NULL) {
+		char *f = mp_strdup_z(field), *v = mp_strdup_z(value);
+
+		if (f == NULL || v == NULL || (key = mailimap_search_key_new_header(f, v)) == NULL) {
+			free(f);
+			free(v);
+			return mp_err_set(err, MP_ENOMEM, "out of memory");
+		}
+	} else if ((key = mailimap_search_key_new_all()) == NULL) {
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	}
+	vlog(im, "UID SEARCH in %s", folder);
+	if (mailimap_uid_search(im->imap, NULL, key, &res) != MAILIMAP_NO_ERROR) {
+		rc = mp_err_set(err, MP_EIO, "%s: SEARCH in %s failed: %.120s", im->host, folder,
+				server_text(im));
+		goto out;
+	}
+	if (clist_count(res) > 0) {
+		size_t total = (size_t)clist_count(res);
+
+		if (total > MP_IMAP_MAX_UIDS)
+			total = MP_IMAP_MAX_UIDS;
+		if ((u = calloc(total, sizeof(*u))) == NULL) {
+			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (it = clist_begin(res); it != NULL && cnt < total; it = clist_next(it))
+			u[cnt++] = *(uint32_t *)clist_content(it);
+	}
+	*uids = u;
+	*n = cnt;
+	u = NULL;
+	rc = 0;
+out:
+	free(u);
+	mailimap_search_key_free(key);
+	if (res != NULL)
+		mailimap_search_result_free(res);
+	return rc;
+}
+
+int
+mp_imap_fetch(struct mp_imap *im, uint32_t uid, char **data, size_t *len, struct mp_err *err)
+{
+	struct mailimap_set *set = NULL;
+	struct mailimap_fetch_type *ft = NULL;
+	struct mailimap_section *sec = NULL;
+	struct mailimap_fetch_att *att = NULL;
+	clist *res = NULL;
+	clistiter *it, *ai;
+	int rc = MP_ENOTFOUND;
+
+	*data = NULL;
+	*len = 0;
+	set = mailimap_set_new_single(uid);
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	sec = mailimap_section_new(NULL);
+	att = sec != NULL ? mailimap_fetch_att_new_body_peek_section(sec) : NULL;
+	if (set == NULL || ft == NULL || att == NULL) {
+		if (att == NULL && sec != NULL)
+			mailimap_section_free(sec);
+		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (mailimap_fetch_type_new_fetch_att_list_add(ft, att) != MAILIMAP_NO_ERROR) {
+		mailimap_fetch_att_free(att);
+		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (mailimap_uid_fetch(im->imap, set, ft, &res) != MAILIMAP_NO_ERROR) {
+		rc = mp_err_set(err, MP_EIO, "%s: FETCH of UID %u failed: %.120s", im->host, uid,
+				server_text(im));
+		goto out;
+	}
+	for (it = clist_begin(res); it != NULL && *data == NULL; it = clist_next(it)) {
+		const struct mailimap_msg_att *ma = clist_content(it);
+
+		for (ai = clist_begin(ma->att_list); ai != NULL; ai = clist_next(ai)) {
+			const struct mailimap_msg_att_item *item = clist_content(ai);
+			const struct mailimap_msg_att_body_section *bs;
+
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
+			    item->att_data.att_static->att_type != MAILIMAP_MSG_ATT_BODY_SECTION)
+				continue;
+			bs = item->att_data.att_static->att_data.att_body_section;
+			if (bs->sec_body_part == NULL)
+				continue;
+			if ((*data = mp_strndup(bs->sec_body_part, bs->sec_length)) == NULL) {
+				rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+				goto out;
+			}
+			*len = bs->sec_length;
+			break;
+		}
+	}
+	rc = *data != NULL ? 0
+			   : mp_err_set(err, MP_ENOTFOUND, "%s: message UID %u is gone", im->host, uid);
+out:
+	if (res != NULL)
+		mailimap_fetch_list_free(res);
+	if (set != NULL)
+		mailimap_set_free(set);
+	if (ft != NULL)
+		mailimap_fetch_type_free(ft);
+	return rc;
+}
+
+int
+mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err)
+{
+	struct pollfd pfd;
+	uint32_t before;
+	int r;
+
+	if (!mailimap_has_idle(im->imap) || im->imap->imap_selection_info == NULL) {
+		struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	before = im->imap->imap_selection_info->sel_exists;
+	if (mailimap_idle(im->imap) != MAILIMAP_NO_ERROR)
+		return mp_err_set(err, MP_EIO, "%s: IDLE failed: %.120s", im->host, server_text(im));
+	/* The continuation and an EXISTS can arrive in one read: look at the buffer first. */
+	if (im->imap->imap_stream->read_buffer_len == 0) {
+		pfd.fd = mailimap_idle_get_fd(im->imap);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		(void)poll(&pfd, 1, (int)ms);
+	}
+	r = mailimap_idle_done(im->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return mp_err_set(err, MP_EIO, "%s: connection lost during IDLE", im->host);
+	return im->imap->imap_selection_info->sel_exists > before ? 1 : 0;
+}
+
+uint32_t
+mp_imap_uidvalidity(const struct mp_imap *im)
+{
+	return im->uidvalidity;
+}

@@ -1,0 +1,64 @@
+/*
+ * imap.h - the inspector's IMAP client (the only user of libetpan).
+ *
+ * Connects with implicit TLS (imaps://) or STARTTLS (imap://, required), verifies the
+ * server's certificate chain and host name itself before any credential is sent
+ * (libetpan's GnuTLS build verifies nothing), logs in, and reads without changing
+ * anything: EXAMINE and BODY.PEEK[] only.  A session is single-threaded.
+ */
+#ifndef MP_IMAP_H
+#define MP_IMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define MP_IMAP_MAX_FOLDERS 64
+#define MP_IMAP_MAX_UIDS 100000
+
+struct mp_imap_opts {
+	const char *url;      /* imaps://HOST[:PORT] or imap://HOST[:PORT] */
+	const char *user;
+	const char *password; /* never logged */
+	const char *ca_file;  /* NULL: the system's CAs */
+	unsigned timeout_s;   /* network timeout per operation; 0 = 30 */
+	int verbose;          /* > 0: the dialogue on stderr, without the password */
+};
+
+struct mp_imap;
+
+/* Connects, secures, verifies the certificate and logs in.  MP_EIO for network,
+ * TLS, certificate and authentication failures (err says which). */
+int mp_imap_open(struct mp_imap **out, const struct mp_imap_opts *opts, struct mp_err *err);
+void mp_imap_close(struct mp_imap *im);
+
+/* The folders to search: INBOX, every SPECIAL-USE \Junk folder, folders whose name is a
+ * well-known spam folder ("Junk", "Junk Email", "Spam", "[Gmail]/Spam"), then `extra`.
+ * *is_junk[i] says whether folder i is a junk folder.  Caller frees with
+ * mp_imap_folders_free. */
+int mp_imap_folders(struct mp_imap *im, const char *const *extra, size_t nextra,
+		    char ***names, bool **is_junk, size_t *n, struct mp_err *err);
+void mp_imap_folders_free(char **names, bool *is_junk, size_t n);
+
+/* Selects `folder` read-only (EXAMINE) and returns the UIDs of the messages whose header
+ * `field` contains `value` (server-side SEARCH); value NULL: every message.  *n may be 0. */
+int mp_imap_search(struct mp_imap *im, const char *folder, const char *field, const char *value,
+		   uint32_t **uids, size_t *n, struct mp_err *err);
+
+/* Opens `folder` read-only (EXAMINE) afresh, so new messages become visible. */
+int mp_imap_examine(struct mp_imap *im, const char *folder, struct mp_err *err);
+
+/* The whole message with that UID of the currently examined folder, as the server sent it
+ * (CRLF).  Caller frees *data. */
+int mp_imap_fetch(struct mp_imap *im, uint32_t uid, char **data, size_t *len, struct mp_err *err);
+
+/* Waits up to ms for the examined folder to change (IDLE where the server has it,
+ * otherwise a plain sleep).  Returns 1 if new mail was announced, 0 on timeout. */
+int mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err);
+
+/* UIDVALIDITY of the examined folder (for the report's source URL). */
+uint32_t mp_imap_uidvalidity(const struct mp_imap *im);
+
+#endif
