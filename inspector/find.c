@@ -54,44 +54,30 @@ message_url(const struct mp_find_opts *o, const char *folder, uint32_t uidvalidi
 	return s;
 }
 
+/* Verifies the fetched message in fd (read from the start) and reports it. */
 static int
-check_data(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_report *rep,
-	   const char *data, size_t len, const char *folder, bool junk, char *url, bool *failed,
-	   bool *temp, struct mp_err *err)
+check_fd(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_report *rep, int fd,
+	 const char *folder, bool junk, char *url, bool *failed, bool *temp, struct mp_err *err)
 {
 	struct mp_msgsrc *src = NULL;
 	struct mp_msg *msg = NULL;
 	struct mp_msgrep mr;
 	char path[64];
-	int fd, rc;
-	size_t off = 0;
-	ssize_t w;
+	int rc;
 
 	mp_msgrep_init(&mr);
-	fd = memfd_create("mailproof-message", MFD_CLOEXEC);
-	if (fd < 0) {
-		free(url);
-		return mp_err_set(err, MP_EIO, "cannot hold the fetched message: %m");
-	}
-	while (off < len) {
-		w = write(fd, data + off, len - off);
-		if (w <= 0) {
-			close(fd);
-			free(url);
-			return mp_err_set(err, MP_EIO, "cannot hold the fetched message: %m");
-		}
-		off += (size_t)w;
-	}
+	mr.source = url;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	rc = mp_msgsrc_open(&src, path, err);
-	close(fd); /* the source has its own descriptor */
-	if (rc != 0) {
-		free(url);
-		return rc;
-	}
+	if ((rc = mp_msgsrc_open(&src, path, err)) != 0)
+		goto out;
 	rc = mp_msgsrc_next(src, &msg, err);
 	if (rc > 0) {
+		char *keep = mr.source;
+
+		mr.source = NULL;
 		rc = mp_verifier_check(ver, msg, &mr, err);
+		free(mr.source);
+		mr.source = keep;
 		if (rc == MP_ETEMP)
 			*temp = true;
 		rc = rc == MP_ENOMEM ? rc : 0;
@@ -102,9 +88,6 @@ check_data(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_repo
 		mr.pass = false;
 		rc = 0;
 	}
-	free(mr.source);
-	mr.source = url;
-	free(mr.folder);
 	mr.folder = mp_strdup_z(folder);
 	if (o->require & MP_CHECK_PLACEMENT) {
 		mr.checked |= MP_CHECK_PLACEMENT;
@@ -119,6 +102,7 @@ check_data(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_repo
 		*failed = true;
 	if (rc == 0)
 		rc = mp_report_add(rep, &mr, err);
+out:
 	mp_msgrep_dispose(&mr);
 	mp_msgsrc_free(src);
 	return rc;
@@ -151,19 +135,24 @@ search_once(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier
 		}
 		/* One test message: the newest copy; --all: every message. */
 		for (j = o->all ? 0 : (nu > 0 ? nu - 1 : 0); j < nu && rc == 0; j++) {
-			char *data = NULL;
-			size_t len = 0;
+			/* The message goes to an anonymous file, not a second copy in memory. */
+			int fd = memfd_create("mailproof-message", MFD_CLOEXEC);
 
-			rc = mp_imap_fetch(im, uids[j], &data, &len, err);
+			if (fd < 0) {
+				rc = mp_err_set(err, MP_EIO, "cannot hold the fetched message");
+				break;
+			}
+			rc = mp_imap_fetch(im, uids[j], fd, err);
 			if (rc == MP_ENOTFOUND) {
+				close(fd);
 				rc = 0;
 				continue;
 			}
 			if (rc == 0)
-				rc = check_data(o, ver, rep, data, len, names[i], junk[i],
-						message_url(o, names[i], mp_imap_uidvalidity(im), uids[j]),
-						failed, temp, err);
-			free(data);
+				rc = check_fd(o, ver, rep, fd, names[i], junk[i],
+					      message_url(o, names[i], mp_imap_uidvalidity(im), uids[j]),
+					      failed, temp, err);
+			close(fd);
 			if (rc == 0)
 				(*found)++;
 		}

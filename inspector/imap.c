@@ -8,12 +8,14 @@
 #include "imap.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libetpan/libetpan.h>
 #include <openssl/err.h>
@@ -472,9 +474,27 @@ out:
 	return rc;
 }
 
-int
-mp_imap_fetch(struct mp_imap *im, uint32_t uid, char **data, size_t *len, struct mp_err *err)
+static int
+write_all(int fd, const char *p, size_t n)
 {
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+mp_imap_fetch(struct mp_imap *im, uint32_t uid, int fd, struct mp_err *err)
+{
+	bool done = false;
 	struct mailimap_set *set = NULL;
 	struct mailimap_fetch_type *ft = NULL;
 	struct mailimap_section *sec = NULL;
@@ -483,8 +503,6 @@ mp_imap_fetch(struct mp_imap *im, uint32_t uid, char **data, size_t *len, struct
 	clistiter *it, *ai;
 	int rc = MP_ENOTFOUND;
 
-	*data = NULL;
-	*len = 0;
 	set = mailimap_set_new_single(uid);
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	sec = mailimap_section_new(NULL);
@@ -505,7 +523,7 @@ mp_imap_fetch(struct mp_imap *im, uint32_t uid, char **data, size_t *len, struct
 				server_text(im));
 		goto out;
 	}
-	for (it = clist_begin(res); it != NULL && *data == NULL; it = clist_next(it)) {
+	for (it = clist_begin(res); it != NULL && !done; it = clist_next(it)) {
 		const struct mailimap_msg_att *ma = clist_content(it);
 
 		for (ai = clist_begin(ma->att_list); ai != NULL; ai = clist_next(ai)) {
@@ -518,16 +536,16 @@ mp_imap_fetch(struct mp_imap *im, uint32_t uid, char **data, size_t *len, struct
 			bs = item->att_data.att_static->att_data.att_body_section;
 			if (bs->sec_body_part == NULL)
 				continue;
-			if ((*data = mp_strndup(bs->sec_body_part, bs->sec_length)) == NULL) {
-				rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			if (write_all(fd, bs->sec_body_part, bs->sec_length) != 0) {
+				rc = mp_err_set(err, MP_EIO, "cannot hold the fetched message: %s",
+						strerror(errno));
 				goto out;
 			}
-			*len = bs->sec_length;
+			done = true;
 			break;
 		}
 	}
-	rc = *data != NULL ? 0
-			   : mp_err_set(err, MP_ENOTFOUND, "%s: message UID %u is gone", im->host, uid);
+	rc = done ? 0 : mp_err_set(err, MP_ENOTFOUND, "%s: message UID %u is gone", im->host, uid);
 out:
 	if (res != NULL)
 		mailimap_fetch_list_free(res);

@@ -50,9 +50,9 @@ int mp_imap_search(struct mp_imap *im, const char *folder, const char *field, co
 /* Opens `folder` read-only (EXAMINE) afresh, so new messages become visible. */
 int mp_imap_examine(struct mp_imap *im, const char *folder, struct mp_err *err);
 
-/* The whole message with that UID of the currently examined folder, as the server sent it
- * (CRLF).  Caller frees *data. */
-int mp_imap_fetch(struct mp_imap *im, uint32_t uid, char **data, size_t *len, struct mp_err *err);
+/* Writes the whole message with that UID of the currently examined folder, as the server
+ * sent it (CRLF), to fd.  MP_ENOTFOUND when the message is gone. */
+int mp_imap_fetch(struct mp_imap *im, uint32_t uid, int fd, struct mp_err *err);
 
 /* Waits up to ms for the examined folder to change (IDLE where the server has it,
  * otherwise a plain sleep).  Returns 1 if new mail was announced, 0 on timeout. */

@@ -548,6 +548,20 @@ read_password(const char *file, int *ret)
 	return (char *)env;
 }
 
+/* Network timeout per IMAP operation: MAILPROOF_IMAP_TIMEOUT seconds (1-600), else 30. */
+static unsigned
+net_timeout(void)
+{
+	const char *v = getenv("MAILPROOF_IMAP_TIMEOUT");
+	unsigned long t;
+	char *e;
+
+	if (v == NULL || *v == '\0')
+		return 30;
+	t = strtoul(v, &e, 10);
+	return *e == '\0' && t >= 1 && t <= 600 ? (unsigned)t : 30;
+}
+
 static int
 cmd_imap(int argc, char **argv)
 {
@@ -586,6 +600,7 @@ cmd_imap(int argc, char **argv)
 	fo.imap.password = password;
 	fo.imap.ca_file = cfg.ca_file;
 	fo.imap.verbose = cfg.verbose;
+	fo.imap.timeout_s = net_timeout();
 	fo.test_id = cfg.test_id != NULL ? cfg.test_id : rid;
 	fo.message_id = fo.test_id == NULL ? rmid : NULL;
 	fo.folders = cfg.folders;
