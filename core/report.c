@@ -385,14 +385,21 @@ msg_json(const struct mp_msgrep *m)
 	return o;
 }
 
-/* Writes s with every newline followed by `indent` spaces. */
+/* Writes (s, size) with every newline followed by 4 spaces, a line at a time. */
 static void
-put_indented(FILE *fp, const char *s, int indent)
+put_indented(FILE *fp, const char *s, size_t size)
 {
-	for (; *s != '\0'; s++) {
-		fputc(*s, fp);
-		if (*s == '\n')
-			fprintf(fp, "%*s", indent, "");
+	const char *nl;
+
+	while (size > 0) {
+		if ((nl = memchr(s, '\n', size)) == NULL) {
+			fwrite(s, 1, size, fp);
+			break;
+		}
+		fwrite(s, 1, (size_t)(nl - s), fp);
+		fputs("\n    ", fp);
+		size -= (size_t)(nl - s) + 1;
+		s = nl + 1;
 	}
 }
 
@@ -407,7 +414,7 @@ add_json(struct mp_report *r, const struct mp_msgrep *m, struct mp_err *err)
 	if (s == NULL)
 		return mp_err_set(err, MP_ENOMEM, "out of memory");
 	fputs(r->count > 0 ? ",\n    " : "\n    ", r->fp);
-	put_indented(r->fp, s, 4);
+	put_indented(r->fp, s, strlen(s));
 	free(s);
 	return 0;
 }
