@@ -9,6 +9,7 @@
  */
 #include "verify.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,11 +43,18 @@ struct check {
 	const struct mp_headers *hdrs; /* owned by the message */
 	struct mp_authres *ar[MAX_AR];
 	bool ar_trusted[MAX_AR];
+	char *ar_host[MAX_AR]; /* authserv-id, or the host implied for one without (Microsoft) */
+	size_t ar_pos[MAX_AR]; /* index of the field in the header section */
 	size_t nar;
 	struct mp_dkim_sig *sigs;
 	size_t nsigs;
 	struct mp_received hops[MAX_RECEIVED];
+	size_t hop_pos[MAX_RECEIVED]; /* index of each Received field in the header section */
 	size_t nhops;
+	bool have_pick;   /* mp_received_pick() found the hop that handed the message over */
+	size_t pick;      /* that hop */
+	size_t outside;   /* index of the first field written before the receiver had the
+			   * message (the Received field below the picked hop); SIZE_MAX if unknown */
 	struct mp_received_spf rspf;
 	bool have_rspf;
 	struct mp_spf_result spf;
@@ -54,6 +62,7 @@ struct check {
 	struct mp_dmarc_eval dmarc;
 	bool have_dmarc;
 	char *env_from;
+	bool null_sender; /* MAIL FROM:<> */
 	char *client_ip;
 	char *helo;
 	bool temp; /* a DNS lookup failed */
@@ -135,8 +144,10 @@ check_dispose(struct check *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->nar; i++)
+	for (i = 0; i < c->nar; i++) {
 		mp_authres_free(c->ar[i]);
+		free(c->ar_host[i]);
+	}
 	mp_dkim_sigs_free(c->sigs, c->nsigs);
 	for (i = 0; i < c->nhops; i++)
 		mp_received_dispose(&c->hops[i]);
@@ -259,18 +270,28 @@ implied_authserv(const struct mp_headers *h, size_t pos)
 	return NULL;
 }
 
+/*
+ * Which Authentication-Results headers are the receiver's (docs/deviations.md, "Trust and
+ * the receiving hop").  With --authserv-id: those whose authserv-id (or, without one, the
+ * host implied by the Received field below) matches.  Without: the topmost header and
+ * those below it under the same id, since receivers often write one header per method.
+ * Either way a header below the Received field the receiver's client wrote was in the
+ * message before the receiver had it: whoever sent the message can write any
+ * authserv-id, so such a header is never trusted.
+ */
 static void
 read_authres(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 {
 	const struct mp_field *f;
 	struct mp_err err = {0};
-	const char *top_id = NULL;
-	bool top_block = true;
-	size_t i, n = mp_headers_count(c->hdrs);
+	const char *top_id = NULL, *below_id = NULL;
+	bool top_seen = false, top_block = true, top_implied = false, any = false;
+	size_t i, ntop = 0, n = mp_headers_count(c->hdrs);
 
 	for (i = 0; i < n && c->nar < MAX_AR; i++) {
 		struct mp_authres *ar = NULL;
-		char *implied = NULL;
+		const char *id;
+		bool ok;
 
 		f = mp_headers_at(c->hdrs, i);
 		if (!mp_ieq(f->name, f->name_len, "Authentication-Results"))
@@ -278,22 +299,37 @@ read_authres(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 		if (mp_authres_parse(f->value, f->value_len, &ar, &err) != 0 || ar == NULL)
 			break;
 		c->ar[c->nar] = ar;
-		if (ar->authserv_id == NULL && ar->error == NULL)
-			implied = implied_authserv(c->hdrs, i);
-		if (v->nauthserv > 0) {
-			c->ar_trusted[c->nar] =
-				ar->error == NULL &&
-				host_trusted(ar->authserv_id != NULL ? ar->authserv_id : implied, v);
+		c->ar_pos[c->nar] = i;
+		if (ar->authserv_id != NULL)
+			c->ar_host[c->nar] = mp_domain_norm(ar->authserv_id);
+		else if (ar->error == NULL)
+			c->ar_host[c->nar] = implied_authserv(c->hdrs, i);
+		id = c->ar_host[c->nar];
+		if (ar->error != NULL) {
+			ok = false;
+		} else if (v->nauthserv > 0) {
+			ok = host_trusted(id, v);
+		} else if (i >= c->outside) {
+			ok = true; /* judged by position below */
 		} else {
-			/* Without --authserv-id: the topmost header, and those right below it
-			 * under the same id (receivers often write one header per method). */
-			if (c->nar == 0)
-				top_id = ar->authserv_id;
-			else if (!mp_ieq_z(top_id, ar->authserv_id))
+			if (!top_seen) {
+				top_seen = true;
+				top_id = id;
+				top_implied = ar->authserv_id == NULL;
+			} else if (!mp_ieq_z(top_id, id)) {
 				top_block = false;
-			c->ar_trusted[c->nar] = top_block && ar->error == NULL;
+			}
+			ok = top_block;
+			if (ok)
+				ntop++;
 		}
-		free(implied);
+		if (ok && i >= c->outside) {
+			ok = false;
+			if (below_id == NULL)
+				below_id = id != NULL ? id : "no authserv-id";
+		}
+		c->ar_trusted[c->nar] = ok;
+		any = any || ok;
 		if (ar->error != NULL)
 			mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_UNPARSABLE",
 					  "An Authentication-Results header cannot be parsed (%s); "
@@ -301,21 +337,30 @@ read_authres(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 					  ar->error);
 		c->nar++;
 	}
-	if (c->nar > 0 && v->nauthserv == 0)
+	if (below_id != NULL)
+		mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_BELOW_RECEIVER",
+				  "An Authentication-Results header (%s) sits below the Received "
+				  "field of %s, where the receiver took the message over: it came "
+				  "with the message and anyone can write one, so it is ignored.",
+				  below_id,
+				  c->hops[c->pick].by_host != NULL ? c->hops[c->pick].by_host
+								   : "the receiving host");
+	if (v->nauthserv == 0 && ntop > 0)
 		mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_TRUST_DEFAULT",
 				  "No --authserv-id given: the topmost Authentication-Results "
-				  "header (%s) is trusted as the receiver's.",
-				  top_id != NULL ? top_id : "without authserv-id");
-	if (v->nauthserv > 0) {
-		bool any = false;
-
-		for (i = 0; i < c->nar; i++)
-			any = any || c->ar_trusted[i];
-		if (!any)
-			mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_NONE_TRUSTED",
-					  "No Authentication-Results header comes from a trusted "
-					  "receiver (--authserv-id).");
-	}
+				  "header%s (%s%s) %s trusted as the receiver's.",
+				  ntop > 1 ? "s" : "",
+				  top_implied ? "without authserv-id, added at " : "",
+				  top_id != NULL ? top_id : "an unknown host", ntop > 1 ? "are" : "is");
+	if (!any && c->nar == 0 && v->nauthserv > 0)
+		mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_NONE_TRUSTED",
+				  "The message has no Authentication-Results header, so what the "
+				  "receiver concluded is unknown; only mailproof's own checks "
+				  "count.");
+	else if (!any && v->nauthserv > 0)
+		mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_NONE_TRUSTED",
+				  "No Authentication-Results header comes from a trusted "
+				  "receiver (--authserv-id).");
 }
 
 /* Copies the parsed headers into the report, cleaned for output. */
@@ -378,38 +423,39 @@ trusted_prop(const struct check *c, const char *method, const char *key)
 }
 
 /*
- * What the trusted receiver concluded for method: "pass" when any of its results
- * passed (a message may carry several DKIM signatures), else the first result word;
- * NULL when the receiver said nothing about it.
+ * A receiver's result word in RFC 8601 terms.  Yahoo writes perm_fail and success,
+ * Microsoft bestguesspass (no DMARC record, but it would pass: DMARC "none").
  */
 static const char *
-receiver_result(const struct check *c, const char *method)
+norm_result(const char *r)
 {
-	const char *first = NULL;
-	size_t i, j;
+	static const struct {
+		const char *in, *out;
+	} map[] = {{"perm_fail", "permerror"}, {"permfail", "permerror"},
+		   {"temp_fail", "temperror"}, {"tempfail", "temperror"},
+		   {"temp_error", "temperror"}, {"hardfail", "fail"},
+		   {"success", "pass"},	 {"bestguesspass", "none"}};
+	size_t i;
 
-	for (i = 0; i < c->nar; i++) {
-		if (!c->ar_trusted[i])
-			continue;
-		for (j = 0; j < c->ar[i]->nresults; j++) {
-			const struct mp_ar_result *r = &c->ar[i]->results[j];
-
-			if (strcmp(r->method, method) != 0)
-				continue;
-			if (strcmp(r->result, "pass") == 0)
-				return "pass";
-			if (first == NULL)
-				first = r->result;
-		}
-	}
-	return first;
+	for (i = 0; r != NULL && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(r, map[i].in) == 0)
+			return map[i].out;
+	return r;
 }
 
+/* Results that mean the check did not pass at the receiver: mail is judged on them. */
 static bool
 is_failure(const char *res)
 {
 	return res != NULL && (strcmp(res, "fail") == 0 || strcmp(res, "softfail") == 0 ||
-			       strcmp(res, "permerror") == 0 || strcmp(res, "temperror") == 0);
+			       strcmp(res, "permerror") == 0);
+}
+
+/* Name of the receiver that wrote trusted header i, for messages. */
+static const char *
+ar_name(const struct check *c, size_t i)
+{
+	return c->ar_host[i] != NULL ? c->ar_host[i] : "the receiver";
 }
 
 /* ---- DKIM --------------------------------------------------------------------------- */
@@ -448,8 +494,10 @@ out:
 
 /* ---- envelope sender, client IP, HELO ------------------------------------------------ */
 
+/* The address inside <...> (or the trimmed text without brackets); NULL for "<>" and empty
+ * text, with *null set when the null sender was written. */
 static char *
-angle_addr(const char *v)
+angle_addr(const char *v, bool *null)
 {
 	const char *s = strchr(v, '<'), *e;
 	size_t n;
@@ -461,51 +509,73 @@ angle_addr(const char *v)
 	}
 	s++;
 	e = strchr(s, '>');
+	if (e == s && null != NULL)
+		*null = true;
 	if (e == NULL || e == s)
-		return NULL; /* "<>": the null sender */
+		return NULL;
 	return mp_strndup(s, (size_t)(e - s));
 }
 
+/*
+ * The MAIL FROM, in this order: Return-Path (written at final delivery), the trusted
+ * receiver's smtp.mailfrom, Received-SPF envelope-from, an LMTP "(envelope-from <x>)".
+ * A Return-Path below the receiving hop came with the message and is not used.
+ */
 static void
-find_envelope(struct mp_verifier *v, struct check *c)
+find_envelope(struct check *c)
 {
-	char *rp;
+	const struct mp_field *f;
 	const char *p;
-	size_t i;
+	char *rp;
+	size_t i, n = mp_headers_count(c->hdrs);
 
-	(void)v;
-	if ((rp = field_value(c->hdrs, "Return-Path", 0)) != NULL) {
-		c->env_from = angle_addr(rp);
+	for (i = 0; i < n && i < c->outside; i++) {
+		f = mp_headers_at(c->hdrs, i);
+		if (!mp_ieq(f->name, f->name_len, "Return-Path"))
+			continue;
+		if ((rp = mp_hdr_unfold(f->value, f->value_len, NULL)) == NULL)
+			return;
+		c->env_from = angle_addr(rp, &c->null_sender);
 		free(rp);
-		if (c->env_from != NULL)
+		if (c->env_from != NULL || c->null_sender)
 			return;
 	}
 	if ((p = trusted_prop(c, "spf", "smtp.mailfrom")) != NULL) {
 		c->env_from = mp_strdup_z(p);
 		return;
 	}
-	if (c->have_rspf && c->rspf.envelope_from != NULL && c->rspf.envelope_from[0] != '\0') {
-		c->env_from = angle_addr(c->rspf.envelope_from);
-		if (c->env_from != NULL)
+	if (c->have_rspf && c->rspf.envelope_from != NULL) {
+		c->env_from = angle_addr(c->rspf.envelope_from, &c->null_sender);
+		if (c->env_from != NULL || c->null_sender)
 			return;
 	}
 	for (i = 0; i < c->nhops; i++)
 		if (c->hops[i].envelope_from != NULL) {
-			c->env_from = angle_addr(c->hops[i].envelope_from);
+			c->env_from = angle_addr(c->hops[i].envelope_from, &c->null_sender);
+			if (c->hops[i].envelope_from[0] == '\0')
+				c->null_sender = true;
 			return;
 		}
 }
 
 static void
-read_received(struct check *c)
+read_received(struct mp_verifier *v, struct check *c)
 {
 	const struct mp_field *f;
 	struct mp_err err = {0};
 	char *u;
-	size_t i, n;
+	size_t i, n, hn = mp_headers_count(c->hdrs), spf_pos = SIZE_MAX;
 
-	for (i = 0; c->nhops < MAX_RECEIVED && (f = mp_headers_find(c->hdrs, "Received", i)) != NULL;
-	     i++) {
+	c->outside = SIZE_MAX;
+	for (i = 0; i < hn && c->nhops < MAX_RECEIVED; i++) {
+		f = mp_headers_at(c->hdrs, i);
+		if (mp_ieq(f->name, f->name_len, "Received-SPF")) {
+			if (spf_pos == SIZE_MAX)
+				spf_pos = i;
+			continue;
+		}
+		if (!mp_ieq(f->name, f->name_len, "Received"))
+			continue;
 		memset(&c->hops[c->nhops], 0, sizeof(c->hops[0]));
 		u = mp_hdr_unfold(f->value, f->value_len, &n);
 		if (u == NULL)
@@ -514,10 +584,19 @@ read_received(struct check *c)
 		 * trusting what lies below it. */
 		if (mp_received_parse(u, n, &c->hops[c->nhops], &err) != 0)
 			memset(&c->hops[c->nhops], 0, sizeof(c->hops[0]));
+		c->hop_pos[c->nhops] = i;
 		c->nhops++;
 		free(u);
 	}
-	if ((f = mp_headers_find(c->hdrs, "Received-SPF", 0)) != NULL) {
+	if (mp_received_pick(c->hops, c->nhops, v->nauthserv > 0 ? host_trusted : NULL, v,
+			     &c->pick) == 0) {
+		c->have_pick = true;
+		if (c->pick + 1 < c->nhops)
+			c->outside = c->hop_pos[c->pick + 1];
+	}
+	/* The topmost Received-SPF that the receiving organisation wrote. */
+	if (spf_pos != SIZE_MAX && spf_pos < c->outside) {
+		f = mp_headers_at(c->hdrs, spf_pos);
 		u = mp_hdr_unfold(f->value, f->value_len, &n);
 		if (u != NULL && mp_received_spf_parse(u, n, &c->rspf, &err) == 0)
 			c->have_rspf = true;
@@ -531,16 +610,14 @@ static void
 find_client(struct mp_verifier *v, struct check *c)
 {
 	const char *p;
-	size_t idx;
 
 	if (v->client_ip != NULL)
 		c->client_ip = mp_strdup_z(v->client_ip);
-	if (mp_received_pick(c->hops, c->nhops, v->nauthserv > 0 ? host_trusted : NULL, v,
-			     &idx) == 0) {
-		if (c->client_ip == NULL && c->hops[idx].from_ip != NULL)
-			c->client_ip = mp_strdup_z(c->hops[idx].from_ip);
-		if (c->hops[idx].from_helo != NULL)
-			c->helo = mp_strdup_z(c->hops[idx].from_helo);
+	if (c->have_pick) {
+		if (c->client_ip == NULL && c->hops[c->pick].from_ip != NULL)
+			c->client_ip = mp_strdup_z(c->hops[c->pick].from_ip);
+		if (c->hops[c->pick].from_helo != NULL)
+			c->helo = mp_strdup_z(c->hops[c->pick].from_helo);
 	}
 	if (c->client_ip == NULL) {
 		if ((p = trusted_prop(c, NULL, "smtp.remote-ip")) != NULL ||
@@ -595,18 +672,42 @@ spf_problem(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 static void
 run_spf(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep, struct mp_err *err)
 {
+	char *mail_from = NULL;
+	const char *mf = c->env_from;
+	size_t n;
+
 	if (c->client_ip == NULL) {
 		mp_msgrep_problem(rep, sev_for(v, MP_CHECK_SPF), "SPF_NO_CLIENT_IP",
-				  "The IP address that delivered the message cannot be found in "
-				  "its headers, so SPF was not checked.");
+				  "The IP address that handed the message to the receiver cannot "
+				  "be found in its headers, so SPF was not checked; give it with "
+				  "--client-ip.");
 		return;
 	}
-	if (mp_spf_check(v->spf, c->client_ip, c->helo, c->env_from, &c->spf, err) != 0) {
+	/* Microsoft and policyd-spf write smtp.mailfrom as a bare domain: SPF needs an
+	 * address, and the local part matters only to %{l} macros (RFC 7208 4.3). */
+	if (mf != NULL && strchr(mf, '@') == NULL) {
+		n = strlen(mf);
+		if ((mail_from = malloc(n + sizeof("postmaster@"))) == NULL)
+			return;
+		memcpy(mail_from, "postmaster@", sizeof("postmaster@") - 1);
+		memcpy(mail_from + sizeof("postmaster@") - 1, mf, n + 1);
+		mf = mail_from;
+	}
+	if (mp_spf_check(v->spf, c->client_ip, c->helo, mf, &c->spf, err) != 0) {
 		mp_msgrep_problem(rep, sev_for(v, MP_CHECK_SPF), "SPF_PERMERROR",
 				  "SPF could not be evaluated: %s.", err->msg);
-		return;
+		goto out;
 	}
 	c->have_spf = true;
+	if (c->null_sender)
+		mp_msgrep_problem(rep, MP_SEV_WARNING, "ENVELOPE_NULL",
+				  "The envelope sender is empty (MAIL FROM:<>, as for a bounce), so "
+				  "SPF checks the HELO name %s instead; that is rarely aligned with "
+				  "the From domain. Send with a bounce address on the customer's "
+				  "domain.",
+				  c->helo != NULL ? c->helo : "(none)");
+out:
+	free(mail_from);
 }
 
 static void
@@ -802,42 +903,239 @@ check_dmarc(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 				  c->dmarc.org_domain ? c->dmarc.org_domain : "?");
 }
 
+/* The domain a receiver's DKIM result is about: header.d, else the domain of header.i. */
+static const char *
+ar_dkim_domain(const struct mp_ar_result *r)
+{
+	const char *d = mp_ar_result_prop(r, "header.d"), *at;
+
+	if (d != NULL && *d != '\0')
+		return d;
+	d = mp_ar_result_prop(r, "header.i");
+	if (d != NULL && (at = strrchr(d, '@')) != NULL && at[1] != '\0')
+		return at + 1;
+	return NULL;
+}
+
+static void
+receiver_failed(struct mp_verifier *v, struct mp_msgrep *rep, unsigned bit, const char *who,
+		const char *method, const char *res, const char *what)
+{
+	if (v->require & bit)
+		rep->passed &= ~bit;
+	mp_msgrep_problem(rep, sev_for(v, bit), "RECEIVER_FAIL", "The receiver (%s) reports %s=%s%s%s.",
+			  who, method, res, what != NULL ? " for d=" : "", what != NULL ? what : "");
+}
+
+static void
+receiver_temp(struct mp_msgrep *rep, const char *who, const char *method)
+{
+	mp_msgrep_problem(rep, MP_SEV_WARNING, "RECEIVER_TEMPERROR",
+			  "The receiver (%s) could not finish its %s check (temperror: a DNS "
+			  "lookup failed on its side); if this repeats, check the domain's name "
+			  "servers.",
+			  who, method);
+}
+
+/*
+ * SPF and DMARC: the receiver's one result per method ("pass" if any of its results
+ * passed) against ours.
+ */
+static void
+compare_one(struct mp_verifier *v, const struct check *c, struct mp_msgrep *rep,
+	    const char *method, unsigned bit, const char *ours)
+{
+	const char *theirs = NULL, *res;
+	size_t i, j, at = 0;
+
+	for (i = 0; i < c->nar; i++) {
+		if (!c->ar_trusted[i])
+			continue;
+		for (j = 0; j < c->ar[i]->nresults; j++) {
+			if (strcmp(c->ar[i]->results[j].method, method) != 0)
+				continue;
+			res = norm_result(c->ar[i]->results[j].result);
+			if (theirs == NULL || (strcmp(res, "pass") == 0 &&
+					       strcmp(theirs, "pass") != 0)) {
+				theirs = res;
+				at = i;
+			}
+		}
+	}
+	if (theirs == NULL)
+		return;
+	if (is_failure(theirs))
+		receiver_failed(v, rep, bit, ar_name(c, at), method, theirs, NULL);
+	else if (strcmp(theirs, "temperror") == 0)
+		receiver_temp(rep, ar_name(c, at), method);
+	/* our own temperror is reported as DNS_TEMPORARY already */
+	if (ours != NULL && strcmp(ours, theirs) != 0 && strcmp(ours, "temperror") != 0)
+		mp_msgrep_problem(rep, MP_SEV_WARNING, "RECEIVER_DISAGREES",
+				  "The receiver (%s) reports %s=%s, mailproof finds %s.",
+				  ar_name(c, at), method, theirs, ours);
+}
+
+/*
+ * DKIM, signature by signature: a message often carries several (the customer's and the
+ * platform's, or a mailing list's), and only one aligned with From has to pass.  The
+ * receiver fails the check when none of its aligned results passes and one fails.
+ */
+static void
+compare_dkim(struct mp_verifier *v, const struct check *c, struct mp_msgrep *rep)
+{
+	bool strict = c->have_dmarc && c->dmarc.have_record && c->dmarc.parsed.adkim_strict;
+	bool aligned_pass = false, temp = false;
+	const char *fail_res = NULL, *fail_dom = NULL, *who = NULL;
+	size_t i, j, k;
+
+	for (i = 0; i < c->nar; i++) {
+		if (!c->ar_trusted[i])
+			continue;
+		for (j = 0; j < c->ar[i]->nresults; j++) {
+			const struct mp_ar_result *r = &c->ar[i]->results[j];
+			const char *res = norm_result(r->result), *dom = ar_dkim_domain(r);
+			const char *sel = mp_ar_result_prop(r, "header.s");
+			bool aligned, theirs_pass = strcmp(res, "pass") == 0, found = false;
+			bool ours_pass = false, ours_temp = false;
+
+			if (strcmp(r->method, "dkim") != 0)
+				continue;
+			aligned = dom == NULL ||
+				  (rep->from_domain != NULL &&
+				   mp_dmarc_aligned(v->dmarc, dom, rep->from_domain, strict));
+			if (theirs_pass && aligned)
+				aligned_pass = true;
+			if (is_failure(res) && aligned && fail_res == NULL) {
+				fail_res = res;
+				fail_dom = dom;
+				who = ar_name(c, i);
+			}
+			if (strcmp(res, "temperror") == 0 && !temp) {
+				temp = true;
+				receiver_temp(rep, ar_name(c, i), "dkim");
+			}
+			if (dom == NULL) {
+				if (strcmp(res, "none") == 0 && c->nsigs > 0)
+					mp_msgrep_problem(rep, MP_SEV_WARNING, "RECEIVER_DISAGREES",
+							  "The receiver (%s) reports dkim=none (no "
+							  "signature), mailproof finds %zu.",
+							  ar_name(c, i), c->nsigs);
+				continue;
+			}
+			for (k = 0; k < c->nsigs; k++) {
+				const struct mp_dkim_sig *g = &c->sigs[k];
+
+				if (g->domain == NULL || !mp_ieq_z(g->domain, dom) ||
+				    (sel != NULL && !mp_ieq_z(g->selector, sel)))
+					continue;
+				found = true;
+				ours_pass = ours_pass || strcmp(g->result, "pass") == 0;
+				ours_temp = ours_temp || strcmp(g->result, "temperror") == 0;
+			}
+			if (found && ours_pass != theirs_pass && (ours_pass || !ours_temp))
+				mp_msgrep_problem(rep, MP_SEV_WARNING, "RECEIVER_DISAGREES",
+						  "The receiver (%s) reports dkim=%s for d=%s, "
+						  "mailproof finds %s.",
+						  ar_name(c, i), res, dom,
+						  ours_pass ? "pass" : "no passing signature");
+		}
+	}
+	if (!aligned_pass && fail_res != NULL)
+		receiver_failed(v, rep, MP_CHECK_DKIM, who, "dkim", fail_res,
+				fail_dom);
+}
+
 /* The receiver's view decides where the mail lands: a trusted fail fails the check;
  * any disagreement with our own result is reported. */
 static void
 compare_receiver(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 {
-	static const struct {
-		const char *method;
-		unsigned bit;
-	} m[] = {{"spf", MP_CHECK_SPF}, {"dkim", MP_CHECK_DKIM}, {"dmarc", MP_CHECK_DMARC}};
-	size_t i;
+	compare_one(v, c, rep, "spf", MP_CHECK_SPF, rep->spf != NULL ? rep->spf->result : NULL);
+	compare_dkim(v, c, rep);
+	compare_one(v, c, rep, "dmarc", MP_CHECK_DMARC,
+		    rep->dmarc != NULL ? rep->dmarc->result : NULL);
+}
 
-	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		const char *theirs = receiver_result(c, m[i].method);
-		const char *ours = NULL;
+/*
+ * When our SPF fails for the hop that handed the message over, an intermediary that
+ * found spf=pass earlier (its ARC-Authentication-Results or Authentication-Results,
+ * not trusted as the receiver's) means the message was forwarded: say so, since no
+ * SPF record can fix that.
+ */
+static void
+forward_hint(const struct check *c, struct mp_msgrep *rep)
+{
+	const struct mp_field *f;
+	struct mp_authres *ar = NULL;
+	struct mp_err err = {0};
+	char *via = NULL, *arc_i = NULL;
+	const char *p, *e;
+	size_t i, j, n = mp_headers_count(c->hdrs);
 
-		if (theirs == NULL)
+	if (!c->have_spf || strcmp(c->spf.result, "pass") == 0 ||
+	    strcmp(c->spf.result, "temperror") == 0)
+		return;
+	/* only what was written after the message left the sender's side */
+	for (i = 0; i < n && i < c->outside && via == NULL; i++) {
+		f = mp_headers_at(c->hdrs, i);
+		if (!mp_ieq(f->name, f->name_len, "ARC-Authentication-Results"))
 			continue;
-		if (m[i].bit == MP_CHECK_SPF && rep->spf != NULL)
-			ours = rep->spf->result;
-		else if (m[i].bit == MP_CHECK_DKIM)
-			ours = (rep->passed & MP_CHECK_DKIM) ? "pass"
-			       : rep->ndkim > 0	      ? rep->dkim[0].result
-							      : "none";
-		else if (m[i].bit == MP_CHECK_DMARC && rep->dmarc != NULL)
-			ours = rep->dmarc->result;
-		if (is_failure(theirs)) {
-			if (v->require & m[i].bit)
-				rep->passed &= ~m[i].bit;
-			mp_msgrep_problem(rep, sev_for(v, m[i].bit), "RECEIVER_FAIL",
-					  "The receiver reports %s=%s.", m[i].method, theirs);
-		}
-		if (ours != NULL && strcmp(ours, theirs) != 0)
-			mp_msgrep_problem(rep, MP_SEV_WARNING, "RECEIVER_DISAGREES",
-					  "The receiver reports %s=%s, mailproof finds %s.",
-					  m[i].method, theirs, ours);
+			/* "i=N; authserv-id; results": the instance, then an ordinary value */
+		p = memchr(f->value, ';', f->value_len);
+		if (p == NULL)
+			continue;
+		if (mp_authres_parse(p + 1, f->value_len - (size_t)(p + 1 - f->value), &ar, &err) !=
+		    0)
+			break;
+		for (j = 0; ar->error == NULL && ar->authserv_id != NULL && j < ar->nresults; j++)
+			if (strcmp(ar->results[j].method, "spf") == 0 &&
+			    strcmp(ar->results[j].result, "pass") == 0) {
+				bool ours = false;
+				size_t k;
+
+				for (k = 0; k < c->nar; k++)
+					ours = ours || (c->ar_trusted[k] &&
+							mp_ieq_z(c->ar_host[k], ar->authserv_id));
+				if (!ours) {
+					via = mp_domain_norm(ar->authserv_id);
+					e = f->value;
+					while (e < p && (*e == ' ' || *e == '\t' || *e == '\r' ||
+							 *e == '\n'))
+						e++;
+					arc_i = mp_strndup(e, (size_t)(p - e));
+				}
+				break;
+			}
+		mp_authres_free(ar);
+		ar = NULL;
 	}
+	for (i = 0; i < c->nar && via == NULL; i++) {
+		if (c->ar_trusted[i] || c->ar[i]->error != NULL || c->ar_host[i] == NULL ||
+		    c->ar_pos[i] >= c->outside)
+			continue;
+		for (j = 0; j < c->ar[i]->nresults; j++)
+			if (strcmp(c->ar[i]->results[j].method, "spf") == 0 &&
+			    strcmp(c->ar[i]->results[j].result, "pass") == 0) {
+				via = mp_strdup_z(c->ar_host[i]);
+				break;
+			}
+	}
+	if (via != NULL)
+		mp_msgrep_problem(
+			rep, MP_SEV_WARNING, "FORWARDED",
+			"The message was forwarded: %s%s%s%s found spf=pass, then passed it on from "
+			"%s. SPF cannot pass after forwarding without rewriting the envelope "
+			"sender (SRS), and the SPF record of %s should not list the forwarder; "
+			"DMARC %s. For the test, send to a mailbox that receives the message "
+			"directly.",
+			via, arc_i != NULL ? " (ARC " : "", arc_i != NULL ? arc_i : "",
+			arc_i != NULL ? ")" : "", c->client_ip != NULL ? c->client_ip : "another host",
+			c->spf.domain != NULL ? c->spf.domain : "the sender's domain",
+			c->have_dmarc && strcmp(c->dmarc.result, "pass") == 0
+				? "still passes through the aligned DKIM signature"
+				: "then depends on an aligned DKIM signature, and none passes");
+	free(via);
+	free(arc_i);
 }
 
 static void
@@ -871,19 +1169,29 @@ mp_verifier_check(struct mp_verifier *v, struct mp_msg *msg, struct mp_msgrep *r
 		goto out;
 	}
 	read_identity(&c, rep);
+	read_received(v, &c);
 	read_authres(v, &c, rep);
 	fill_ar(&c, rep);
-	read_received(&c);
 	if ((rc = run_dkim(v, &c, msg, err)) != 0) {
 		if (rc == MP_ENOMEM)
 			goto out;
+		if (rc == MP_ETOOBIG) {
+			/* hundreds of signatures: a message built to exhaust the verifier */
+			mp_msgrep_problem(rep, MP_SEV_ERROR, "MESSAGE_MALFORMED",
+					  "The message has more than %d DKIM-Signature fields; "
+					  "it was not checked.",
+					  MP_DKIM_MAX_FIELDS);
+			rep->pass = false;
+			rc = 0;
+			goto out;
+		}
 		mp_msgrep_problem(rep, MP_SEV_ERROR, "MESSAGE_UNREADABLE",
 				  "The message could not be read to its end: %s.", err->msg);
 		rc = MP_EIO;
 		rep->pass = false;
 		goto out;
 	}
-	find_envelope(v, &c);
+	find_envelope(&c);
 	fill_envelope(&c, rep);
 	find_client(v, &c);
 	run_spf(v, &c, rep, err);
@@ -892,6 +1200,7 @@ mp_verifier_check(struct mp_verifier *v, struct mp_msg *msg, struct mp_msgrep *r
 	check_dkim(v, &c, rep);
 	check_dmarc(v, &c, rep);
 	compare_receiver(v, &c, rep);
+	forward_hint(&c, rep);
 	rep->pass = (rep->passed & rep->checked) == rep->checked;
 	rc = c.temp ? MP_ETEMP : 0;
 out:
