@@ -190,6 +190,15 @@ static const struct {
 			     "whole domain)."},
 	{"AR_NONE_TRUSTED", "Name the receiving host with --authserv-id, or check the message as "
 			    "delivered (not a forwarded copy)."},
+	{"PLACEMENT_JUNK", "Fix any failing check above first; when SPF, DKIM and DMARC all pass, "
+			   "the receiver judged the content or the sender's reputation: ask its "
+			   "administrator, or mark the message as not spam and test again."},
+	{"RECEIVER_TEMPERROR", "The receiver could not finish its check (DNS timeout): check the "
+			       "domain's name servers and send the test again."},
+	{"MESSAGE_MALFORMED", "Check the file: it must be one message in RFC 5322 form, an mbox "
+			      "or a Maildir."},
+	{"MESSAGE_UNREADABLE", "Check the file: it must be one message in RFC 5322 form, an mbox "
+			       "or a Maildir."},
 	{"FROM_MISSING", "The message needs exactly one From address."},
 	{"FROM_MULTIPLE", "The message needs exactly one From address."},
 	{"DNS_TEMPORARY", "A DNS lookup failed (timeout or server failure): check the resolver or "
