@@ -374,7 +374,11 @@ name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Appends the regular files of dir/sub (if it exists) in name order. */
+/*
+ * Appends the entries of dir/sub (if it exists) in name order.  Subdirectories are not
+ * messages and are left out; anything else that is there (a FIFO, a dangling symlink)
+ * is listed so that maildir_open() reports it instead of it vanishing from the run.
+ */
 static int
 maildir_list(struct mp_msgsrc *s, const char *sub, struct mp_err *err)
 {
@@ -400,8 +404,13 @@ maildir_list(struct mp_msgsrc *s, const char *sub, struct mp_err *err)
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+		if (fstatat(dirfd(d), de->d_name, &st, 0) != 0) {
+			/* gone (a mail reader moved it to cur/): not an error */
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+				continue;
+		} else if (S_ISDIR(st.st_mode)) {
 			continue;
+		}
 		mp_buf_reset(&path);
 		if (mp_buf_printf(&path, "%s/%s", mp_buf_cstr(&dir), de->d_name) != 0) {
 			rc = mp_err_set(err, MP_EINVAL, "%s: path too long", s->path);
@@ -424,7 +433,8 @@ maildir_list(struct mp_msgsrc *s, const char *sub, struct mp_err *err)
 		s->files[s->nfiles++] = f;
 		f = NULL;
 	}
-	qsort(s->files + first, s->nfiles - first, sizeof(*s->files), name_cmp);
+	if (s->nfiles > first) /* files is still NULL for an empty new/ */
+		qsort(s->files + first, s->nfiles - first, sizeof(*s->files), name_cmp);
 out:
 	free(f);
 	if (d != NULL)
@@ -534,6 +544,7 @@ maildir_open(struct mp_msgsrc *s, struct mp_msg *m, struct mp_err *err)
 {
 	const char *f = s->files[s->index];
 	const char *p;
+	struct stat st;
 	size_t n;
 	int fd, r;
 
@@ -542,9 +553,14 @@ maildir_open(struct mp_msgsrc *s, struct mp_msg *m, struct mp_err *err)
 	rd_reset(&s->rd, -1);
 	if (mp_buf_adds(&m->name, f) != 0)
 		return mp_err_set(err, MP_ENOMEM, "out of memory");
-	if ((fd = open(f, O_RDONLY | O_CLOEXEC)) < 0)
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; no effect on a file */
+	if ((fd = open(f, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return mp_err_set(err, errno == ENOENT ? MP_ENOTFOUND : MP_EIO, "%s: %s", f,
 				  strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return mp_err_set(err, MP_EIO, "%s: not a regular file", f);
+	}
 	rd_reset(&s->rd, fd);
 	if ((r = rd_peek(&s->rd, &p, &n, err)) < 0)
 		return r;

@@ -88,6 +88,14 @@ mp_msgrep_dispose(struct mp_msgrep *m)
 		free(m->problems[i].message);
 	}
 	free(m->problems);
+	for (i = 0; i < m->nhops; i++) {
+		free(m->hops[i].from);
+		free(m->hops[i].from_ip);
+		free(m->hops[i].by);
+		free(m->hops[i].with);
+		free(m->hops[i].date);
+	}
+	free(m->hops);
 	mp_msgrep_init(m);
 }
 
@@ -292,6 +300,30 @@ addr_json(const char *addr, const char *dom)
 	return o;
 }
 
+/* "hops": not in SPEC's schema, an extra member: the Received chain, oldest first. */
+static json_t *
+hops_json(const struct mp_msgrep *m)
+{
+	json_t *a = json_array(), *x;
+	size_t i;
+
+	for (i = 0; i < m->nhops; i++) {
+		const struct mp_rep_hop *h = &m->hops[i];
+
+		x = json_object();
+		jset(x, "from", jstr(h->from));
+		jset(x, "from_ip", jstr(h->from_ip));
+		jset(x, "by", jstr(h->by));
+		jset(x, "with", jstr(h->with));
+		jset(x, "tls", json_boolean(h->tls));
+		jset(x, "date", jstr(h->date));
+		jset(x, "delay_seconds", h->have_delay ? json_real(h->delay) : json_null());
+		jset(x, "receiver", json_boolean(h->receiver));
+		json_array_append_new(a, x);
+	}
+	return a;
+}
+
 static json_t *
 msg_json(const struct mp_msgrep *m)
 {
@@ -380,6 +412,7 @@ msg_json(const struct mp_msgrep *m)
 	} else {
 		jset(o, "dmarc", json_null());
 	}
+	jset(o, "hops", hops_json(m));
 	jset(o, "verdict", json_string(m->pass ? "pass" : "fail"));
 	a = json_array();
 	for (i = 0; i < m->nproblems; i++) {
@@ -517,6 +550,41 @@ headline_checks(FILE *fp, const struct mp_msgrep *m, unsigned bits)
 	}
 }
 
+/* The Received chain, oldest hop first: who handed it to whom, TLS, and the delay. */
+static void
+text_hops(FILE *fp, const struct mp_msgrep *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nhops; i++) {
+		const struct mp_rep_hop *h = &m->hops[i];
+
+		fprintf(fp, "  Hop %-2zu       ", i + 1);
+		/* A HELO that is an address literal says nothing the address does not. */
+		if (h->from == NULL || h->from[0] != '[' || h->from_ip == NULL)
+			put_safe(fp, h->from != NULL ? h->from : "?");
+		if (h->from_ip != NULL) {
+			fputs(h->from != NULL && h->from[0] == '[' ? "[" : " [", fp);
+			put_safe(fp, h->from_ip);
+			fputc(']', fp);
+		}
+		fputs(" -> ", fp);
+		put_safe(fp, h->by != NULL ? h->by : "?");
+		if (h->with != NULL) {
+			fputs(" with ", fp);
+			put_safe(fp, h->with);
+		}
+		fputs(h->tls ? ", TLS" : ", no TLS", fp);
+		if (h->have_delay)
+			fprintf(fp, ", %+.0f s", h->delay);
+		else if (!h->have_time)
+			fputs(", time unknown", fp);
+		if (h->receiver)
+			fputs(" (arrival at the receiver)", fp);
+		fputc('\n', fp);
+	}
+}
+
 static void
 add_text(struct mp_report *r, const struct mp_msgrep *m)
 {
@@ -633,6 +701,10 @@ add_text(struct mp_report *r, const struct mp_msgrep *m)
 		fputc('\n', fp);
 	}
 
+	if (m->delivery_seconds >= 0)
+		fprintf(fp, "  Delivery:    %.0f s from sending to the receiver\n", m->delivery_seconds);
+	text_hops(fp, m);
+
 	/* What the receiver wrote, trusted headers only, one line per receiver. */
 	for (i = 0; i < m->nar; i++) {
 		const struct mp_rep_ar *ar = &m->ar[i];
@@ -689,11 +761,18 @@ put_xml(FILE *fp, const char *s)
 		case '"': fputs("&quot;", fp); break;
 		case '\'': fputs("&apos;", fp); break;
 		default:
-			/* XML 1.0 allows no C0 control but tab, LF, CR. */
-			if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			/*
+			 * XML 1.0 (section 2.2) allows no C0 control but tab, LF, CR, and
+			 * neither U+FFFE nor U+FFFF (EF BF BE/BF), valid UTF-8 as they are.
+			 */
+			if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
 				fputc('?', fp);
-			else
+			} else if (p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf)) {
+				fputs("\xef\xbf\xbd", fp);
+				p += 2;
+			} else {
 				fputc(*p, fp);
+			}
 		}
 	}
 	free(c);

@@ -59,6 +59,7 @@ enum opt_id {
 	OPT_FOLDER,
 	OPT_WAIT,
 	OPT_ALL,
+	OPT_FROM,
 };
 
 /* One table drives getopt_long and --help. */
@@ -95,6 +96,8 @@ static const struct opt_doc {
 	{{"wait", required_argument, NULL, OPT_WAIT}, "SECONDS",
 	 "imap: wait this long for the message to arrive (default 0)"},
 	{{"all", no_argument, NULL, OPT_ALL}, NULL, "imap: verify every message of the folders"},
+	{{"from", required_argument, NULL, OPT_FROM}, "ADDRESS",
+	 "imap: without a test id, the newest message from this address"},
 	{{"verbose", no_argument, NULL, OPT_VERBOSE}, NULL, "more detail on stderr"},
 	{{"quiet", no_argument, NULL, OPT_QUIET}, NULL, "only the verdict per message"},
 	{{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help"},
@@ -119,6 +122,7 @@ struct config {
 	const char *ca_file;
 	const char *test_id;
 	const char *receipt;
+	const char *from;
 	const char *folders[MAX_FOLDERS];
 	size_t nfolders;
 	unsigned wait_s;
@@ -268,6 +272,10 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 			cfg->all = true;
 			cfg->imap_opts = true;
 			break;
+		case OPT_FROM:
+			cfg->from = optarg;
+			cfg->imap_opts = true;
+			break;
 		case OPT_VERBOSE:
 			cfg->verbose++;
 			break;
@@ -292,6 +300,44 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 	return 0;
 }
 
+static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * One diagnostic line on stderr, made terminal-safe: file names (a Maildir's) and error
+ * details can carry bytes from the input, and control characters (C0, DEL, C1) or
+ * invalid UTF-8 must never reach a terminal as they are.
+ */
+static void
+diag(const char *fmt, ...)
+{
+	char line[2 * MP_ERR_MAX + 1024];
+	const unsigned char *p = (const unsigned char *)line;
+	size_t n, l;
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n = w < 0 ? 0 : (size_t)w < sizeof(line) ? (size_t)w : sizeof(line) - 1;
+	fputs(PROG ": ", stderr);
+	while (n > 0) {
+		l = mp_utf8_seqlen(p, n);
+		if (l == 0) {
+			fputs("\xef\xbf\xbd", stderr);
+			l = 1;
+		} else if ((l == 1 && (*p < 0x20 || *p == 0x7f)) ||
+			   (l == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+			fputc('?', stderr);
+		} else {
+			fwrite(p, 1, l, stderr);
+		}
+		p += l;
+		n -= l;
+	}
+	fputc('\n', stderr);
+}
+
 static bool
 want_color(FILE *fp, const struct config *cfg)
 {
@@ -304,13 +350,20 @@ want_color(FILE *fp, const struct config *cfg)
 	return isatty(fileno(fp));
 }
 
-/* A message that could not be read still gets an entry, so no input is lost silently. */
+/*
+ * A message that could not be read still gets an entry, so no input is lost silently.
+ * A header section that breaks a bound or ends early is the message's fault
+ * (MESSAGE_MALFORMED); a file that cannot be opened or read is not (MESSAGE_UNREADABLE).
+ */
 static void
-report_unreadable(struct mp_msgrep *rep, const char *source, const char *why)
+report_unreadable(struct mp_msgrep *rep, const char *source, const struct mp_err *err)
 {
+	bool malformed = err->code == MP_EPARSE || err->code == MP_ETOOBIG;
+
 	rep->source = mp_strdup_z(source);
 	rep->pass = false;
-	mp_msgrep_problem(rep, MP_SEV_ERROR, "MESSAGE_UNREADABLE", "%s", why);
+	mp_msgrep_problem(rep, MP_SEV_ERROR, malformed ? "MESSAGE_MALFORMED" : "MESSAGE_UNREADABLE",
+			  "%s", err->msg);
 }
 
 /* What every command sets up: resolver, verifier, output and report. */
@@ -400,6 +453,7 @@ cmd_message(int argc, char **argv)
 	struct mp_msgsrc *src = NULL;
 	struct mp_err err = {0};
 	int first = 0, i, rc, ret = EXIT_PASS;
+	size_t nmsg;
 	bool any_fail = false, any_oper = false;
 
 	if ((rc = parse_args(argc, argv, &cfg, &first)) != 0)
@@ -416,41 +470,48 @@ cmd_message(int argc, char **argv)
 		struct mp_msg *msg;
 
 		if (mp_msgsrc_open(&src, argv[i], &err) != 0) {
-			fprintf(stderr, PROG ": %s: %s\n", argv[i], err.msg);
+			diag("%s", err.msg); /* it names the path */
 			if (ret == EXIT_PASS || ret == EXIT_CHECK_FAILED)
 				ret = err.code == MP_EIO ? EXIT_OPERATIONAL : EXIT_USAGE;
 			continue;
 		}
-		for (;;) {
+		for (nmsg = 0;; nmsg++) {
 			struct mp_msgrep mr;
 
 			mp_err_clear(&err);
 			rc = mp_msgsrc_next(src, &msg, &err);
-			if (rc == 0)
+			if (rc == 0) {
+				/* an empty Maildir must not pass as if its messages were fine */
+				if (nmsg == 0) {
+					diag("%s: no messages in it", argv[i]);
+					if (ret == EXIT_PASS || ret == EXIT_CHECK_FAILED)
+						ret = EXIT_USAGE;
+				}
 				break;
+			}
 			mp_msgrep_init(&mr);
 			if (rc < 0) {
 				if (msg == NULL) {
 					/* the source itself failed: nothing more to read from it */
-					fprintf(stderr, PROG ": %s: %s\n", argv[i], err.msg);
+					diag("%s: %s", argv[i], err.msg);
 					any_oper = true;
 					break;
 				}
-				report_unreadable(&mr, mp_msg_source(msg), err.msg);
+				report_unreadable(&mr, mp_msg_source(msg), &err);
 				any_fail = true;
 			} else {
 				rc = mp_verifier_check(ss.ver, msg, &mr, &err);
 				if (rc == MP_ETEMP || rc == MP_EIO)
 					any_oper = true;
 				else if (rc != 0) {
-					fprintf(stderr, PROG ": %s: %s\n", mp_msg_source(msg), err.msg);
+					diag("%s: %s", mp_msg_source(msg), err.msg);
 					any_oper = true;
 				}
 				if (!mr.pass)
 					any_fail = true;
 			}
 			if (cfg.verbose > 0 && mr.source != NULL)
-				fprintf(stderr, PROG ": checked %s\n", mr.source);
+				diag("checked %s", mr.source);
 			rc = mp_report_add(ss.rep, &mr, &err);
 			mp_msgrep_dispose(&mr);
 			if (rc != 0) {
@@ -584,8 +645,8 @@ cmd_imap(int argc, char **argv)
 		return usage_error("imap needs --imap imaps://HOST or imap://HOST");
 	if (cfg.user == NULL)
 		return usage_error("imap needs --user");
-	if (!cfg.all && cfg.test_id == NULL && cfg.receipt == NULL)
-		return usage_error("imap needs --test-id, --receipt or --all");
+	if (!cfg.all && cfg.test_id == NULL && cfg.receipt == NULL && cfg.from == NULL)
+		return usage_error("imap needs --test-id, --receipt, --from or --all");
 	if (cfg.receipt != NULL && (ret = read_receipt(cfg.receipt, &rid, &rmid)) != 0)
 		goto out;
 	if ((password = read_password(cfg.password_file, &ret)) == NULL)
@@ -603,6 +664,8 @@ cmd_imap(int argc, char **argv)
 	fo.imap.timeout_s = net_timeout();
 	fo.test_id = cfg.test_id != NULL ? cfg.test_id : rid;
 	fo.message_id = fo.test_id == NULL ? rmid : NULL;
+	fo.from = cfg.from;
+	fo.receipt = cfg.receipt;
 	fo.folders = cfg.folders;
 	fo.nfolders = cfg.nfolders;
 	fo.wait_s = cfg.wait_s;
@@ -611,12 +674,12 @@ cmd_imap(int argc, char **argv)
 	fo.require = require;
 	rc = mp_find_run(&fo, ss.ver, ss.rep, &outcome, &failed, &temp, &err);
 	if (rc != 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
+		diag("%s", err.msg); /* may quote the server */
 		ret = rc == MP_EINVAL ? EXIT_USAGE : EXIT_OPERATIONAL;
 	} else if (outcome == MP_FIND_NOT_FOUND) {
 		fprintf(stderr, PROG ": test message %s not found in INBOX, the junk folders%s "
 				"within %u s\n",
-			fo.test_id != NULL ? fo.test_id : fo.message_id,
+			fo.test_id != NULL ? fo.test_id : fo.message_id != NULL ? fo.message_id : fo.from,
 			cfg.nfolders > 0 ? " and the folders named" : "", cfg.wait_s);
 		ret = EXIT_NOT_FOUND;
 	} else if (temp) {
