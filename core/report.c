@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "html.h"
 #include "util.h"
 
 #define MP_PROBLEMS_MAX 256 /* a message with more problems keeps the first ones */
@@ -255,6 +256,9 @@ mp_report_open(struct mp_report **out, FILE *fp, const struct mp_report_opts *op
 		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"", fp);
 		fputs(opts->tool, fp);
 		fputs("\">\n", fp);
+		break;
+	case MP_FMT_HTML:
+		mp_html_open(fp, opts->tool, opts->version);
 		break;
 	case MP_FMT_TEXT:
 		break;
@@ -857,6 +861,9 @@ mp_report_add(struct mp_report *r, const struct mp_msgrep *m, struct mp_err *err
 	case MP_FMT_JUNIT:
 		add_junit(r, m);
 		break;
+	case MP_FMT_HTML:
+		mp_html_add(r->fp, m, r->count);
+		break;
 	case MP_FMT_TEXT:
 		add_text(r, m);
 		break;
@@ -882,6 +889,9 @@ mp_report_close(struct mp_report *r, struct mp_err *err)
 		break;
 	case MP_FMT_JUNIT:
 		fputs("</testsuites>\n", r->fp);
+		break;
+	case MP_FMT_HTML:
+		mp_html_close(r->fp, r->count, r->failed);
 		break;
 	case MP_FMT_TEXT:
 		if (r->count > 1 && !r->opts.quiet)

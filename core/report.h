@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -58,6 +59,21 @@ struct mp_rep_dmarc {
 	bool spf_aligned, dkim_aligned;
 };
 
+/* One Received hop; the report lists them oldest first (the reverse of header order). */
+struct mp_rep_hop {
+	char *from;    /* the sender as the receiver named it (reverse DNS, else HELO) */
+	char *from_ip;
+	char *by;
+	char *with;
+	char *date;    /* as written */
+	bool tls;      /* ESMTPS and friends, or a TLS comment ("using TLSv1.3", "version=TLS1_2") */
+	bool receiver; /* the hop that handed the message to the receiving organisation */
+	bool have_time;
+	int64_t time;  /* seconds since the epoch, UTC */
+	bool have_delay;
+	double delay;  /* seconds since the hop before (negative: the clocks disagree) */
+};
+
 /* Checks a run can require (--require). */
 enum mp_check { MP_CHECK_SPF = 1, MP_CHECK_DKIM = 2, MP_CHECK_DMARC = 4, MP_CHECK_PLACEMENT = 8 };
 
@@ -74,6 +90,8 @@ struct mp_msgrep {
 	struct mp_rep_dkim *dkim;
 	struct mp_rep_spf *spf;     /* NULL: not evaluated */
 	struct mp_rep_dmarc *dmarc; /* NULL: not evaluated */
+	size_t nhops;
+	struct mp_rep_hop *hops;    /* Received chain, oldest first */
 	unsigned checked;           /* mp_check bits that were required */
 	unsigned passed;            /* mp_check bits that passed */
 	bool pass;                  /* verdict */
@@ -91,7 +109,7 @@ bool mp_msgrep_has_problem(const struct mp_msgrep *m, const char *code);
 /* What a person should do about a problem code; NULL when there is nothing to add. */
 const char *mp_problem_advice(const char *code);
 
-enum mp_format { MP_FMT_TEXT = 0, MP_FMT_JSON, MP_FMT_JUNIT };
+enum mp_format { MP_FMT_TEXT = 0, MP_FMT_JSON, MP_FMT_JUNIT, MP_FMT_HTML };
 
 struct mp_report_opts {
 	enum mp_format format;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 char *mp_strndup(const char *s, size_t n);
 char *mp_strdup_z(const char *s);
@@ -30,6 +31,10 @@ const char *mp_trim(const char *s, size_t *n);
 char *mp_utf8_clean(const char *s, size_t n);
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if the bytes there are invalid. */
 size_t mp_utf8_seqlen(const unsigned char *s, size_t n);
+/* RFC 5322 section 3.3 date-time (with the obsolete forms of section 4.3: two-digit
+ * years, zone names, missing seconds; comments skipped) to seconds since the epoch, UTC.
+ * (s, n) is at most 256 bytes.  Returns 0, or MP_EPARSE for anything else. */
+int mp_date_parse(const char *s, size_t n, int64_t *out);
 /* Free a string that may hold a secret: wipe first. */
 void mp_free_secret(char *s);
 

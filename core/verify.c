@@ -1151,6 +1151,93 @@ fill_envelope(struct check *c, struct mp_msgrep *rep)
 	rep->env_domain = dom;
 }
 
+/* ---- the Received chain for the report ------------------------------------------------ */
+
+/* Case-insensitive search for the C string needle in (h, n). */
+static bool
+has_ci(const char *h, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), i;
+
+	for (i = 0; k <= n && i <= n - k; i++)
+		if (mp_ieq(h + i, k, needle))
+			return true;
+	return false;
+}
+
+/* Whether a hop used TLS: RFC 3848 protocol names (ESMTPS, ESMTPSA, LMTPS, UTF8SMTPS, ...)
+ * or the comments Postfix ("using TLSv1.3"), sendmail and Gmail ("version=TLS1_3"),
+ * Exchange ("version=TLS1_2") and Exim ("(TLS1.3) tls") write. */
+static bool
+hop_tls(const struct mp_received *r, const char *raw, size_t n)
+{
+	static const char *const tls_with[] = {"ESMTPS",     "ESMTPSA",    "LMTPS",
+					       "LMTPSA",     "UTF8SMTPS",  "UTF8SMTPSA",
+					       "UTF8LMTPS",  "UTF8LMTPSA", "SMTPS",
+					       "HTTPS"};
+	size_t i;
+
+	for (i = 0; r->with != NULL && i < sizeof(tls_with) / sizeof(tls_with[0]); i++)
+		if (mp_ieq_z(r->with, tls_with[i]))
+			return true;
+	return has_ci(raw, n, "using TLS") || has_ci(raw, n, "version=TLS") ||
+	       has_ci(raw, n, "(TLS1") || has_ci(raw, n, " tls TLS_");
+}
+
+static char *
+dup_clean(const char *s)
+{
+	return s != NULL ? mp_utf8_clean(s, strlen(s)) : NULL;
+}
+
+/* Copies the Received chain into the report, oldest hop first, with the time each hop
+ * took, and the delivery time from the Date field to the receiver's arrival hop. */
+static int
+fill_hops(const struct check *c, struct mp_msgrep *rep)
+{
+	struct mp_rep_hop *h;
+	const struct mp_field *f;
+	size_t k, n;
+	int64_t sent;
+	char *u;
+
+	if (c->nhops == 0)
+		return 0;
+	if ((rep->hops = calloc(c->nhops, sizeof(*rep->hops))) == NULL)
+		return MP_ENOMEM;
+	rep->nhops = c->nhops;
+	for (k = 0; k < c->nhops; k++) {
+		const struct mp_received *r = &c->hops[c->nhops - 1 - k];
+
+		h = &rep->hops[k];
+		h->from = dup_clean(r->from_rdns != NULL ? r->from_rdns : r->from_helo);
+		h->from_ip = dup_clean(r->from_ip);
+		h->by = dup_clean(r->by_host);
+		h->with = dup_clean(r->with);
+		h->date = dup_clean(r->date);
+		h->receiver = c->have_pick && c->pick == c->nhops - 1 - k;
+		f = mp_headers_at(c->hdrs, c->hop_pos[c->nhops - 1 - k]);
+		if (f != NULL && (u = mp_hdr_unfold(f->value, f->value_len, &n)) != NULL) {
+			h->tls = hop_tls(r, u, n);
+			free(u);
+		}
+		if (r->date != NULL && mp_date_parse(r->date, strlen(r->date), &h->time) == 0)
+			h->have_time = true;
+		if (k > 0 && h->have_time && rep->hops[k - 1].have_time) {
+			h->have_delay = true;
+			h->delay = (double)(h->time - rep->hops[k - 1].time);
+		}
+	}
+	/* Negative: the sender's clock is ahead; that is no delivery time. */
+	if (c->have_pick && (u = field_value(c->hdrs, "Date", 0)) != NULL) {
+		h = &rep->hops[c->nhops - 1 - c->pick];
+		if (h->have_time && mp_date_parse(u, strlen(u), &sent) == 0 && h->time >= sent)
+			rep->delivery_seconds = (double)(h->time - sent);
+		free(u);
+	}
+	return 0;
+}
+
 int
 mp_verifier_check(struct mp_verifier *v, struct mp_msg *msg, struct mp_msgrep *rep,
 		  struct mp_err *err)
@@ -1203,6 +1290,8 @@ mp_verifier_check(struct mp_verifier *v, struct mp_msg *msg, struct mp_msgrep *r
 	forward_hint(&c, rep);
 	rep->pass = (rep->passed & rep->checked) == rep->checked;
 	rc = c.temp ? MP_ETEMP : 0;
+	if (fill_hops(&c, rep) != 0)
+		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
 out:
 	check_dispose(&c);
 	return rc;

@@ -2,8 +2,9 @@
  * find.h - finding the test message in a mailbox and verifying it (`imap` command).
  *
  * Searches INBOX, every junk folder and the named folders server-side for the test id
- * (or Message-ID), waits for it with IDLE until the deadline, reconnects when the
- * connection drops, and hands each message found to the verifier and the report.
+ * (or Message-ID, or the newest message from an address), waits for it with IDLE until
+ * the deadline, reconnects when the connection drops, and hands each message found to
+ * the verifier and the report; --all fetches whole folders in pipelined batches.
  */
 #ifndef MP_FIND_H
 #define MP_FIND_H
@@ -20,6 +21,8 @@ struct mp_find_opts {
 	struct mp_imap_opts imap;
 	const char *test_id;    /* X-Mailproof-Test-Id to look for */
 	const char *message_id; /* or this Message-ID ("<...>") */
+	const char *from;       /* or the newest message from this address */
+	const char *receipt;    /* mailproof-send's receipt: its "time" starts the delivery time */
 	const char *const *folders; /* extra folders to search */
 	size_t nfolders;
 	unsigned wait_s;  /* how long to wait for the message */

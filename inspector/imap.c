@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,10 @@ mp_imap_open(struct mp_imap **out, const struct mp_imap_opts *opts, struct mp_er
 	int r, rc;
 
 	*out = NULL;
+	/* libetpan writes with write()/gnutls without MSG_NOSIGNAL: a server that went away
+	 * (restarted) would kill the process with SIGPIPE instead of returning an error that
+	 * the wait loop turns into a reconnect. */
+	signal(SIGPIPE, SIG_IGN);
 	if ((im = calloc(1, sizeof(*im))) == NULL)
 		return mp_err_set(err, MP_ENOMEM, "out of memory");
 	im->verbose = opts->verbose;
@@ -566,10 +571,12 @@ mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err)
 	if (!mailimap_has_idle(im->imap) || im->imap->imap_selection_info == NULL) {
 		struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
 
+		vlog(im, "no IDLE: polling again in %u ms", ms);
 		nanosleep(&ts, NULL);
 		return 0;
 	}
 	before = im->imap->imap_selection_info->sel_exists;
+	vlog(im, "IDLE in %s for up to %u ms", im->examined != NULL ? im->examined : "?", ms);
 	if (mailimap_idle(im->imap) != MAILIMAP_NO_ERROR)
 		return mp_err_set(err, MP_EIO, "%s: IDLE failed: %.120s", im->host, server_text(im));
 	/* The continuation and an EXISTS can arrive in one read: look at the buffer first. */
@@ -582,11 +589,227 @@ mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err)
 	r = mailimap_idle_done(im->imap);
 	if (r != MAILIMAP_NO_ERROR)
 		return mp_err_set(err, MP_EIO, "%s: connection lost during IDLE", im->host);
-	return im->imap->imap_selection_info->sel_exists > before ? 1 : 0;
+	if (im->imap->imap_selection_info->sel_exists > before) {
+		vlog(im, "new mail announced");
+		return 1;
+	}
+	return 0;
 }
 
 uint32_t
 mp_imap_uidvalidity(const struct mp_imap *im)
 {
 	return im->uidvalidity;
+}
+
+/* A set of UIDs, consecutive ones as ranges (a FETCH line for 100 UIDs stays short). */
+static struct mailimap_set *
+uid_set(const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	size_t i = 0, j;
+
+	while (set != NULL && i < n) {
+		for (j = i; j + 1 < n && uids[j + 1] == uids[j] + 1; j++)
+			;
+		if (mailimap_set_add_interval(set, uids[i], uids[j]) != MAILIMAP_NO_ERROR) {
+			mailimap_set_free(set);
+			return NULL;
+		}
+		i = j + 1;
+	}
+	return set;
+}
+
+/* UID FETCH uids (atts): the parsed response, or NULL with err set. */
+static clist *
+fetch_atts(struct mp_imap *im, const uint32_t *uids, size_t n, struct mailimap_fetch_att *a1,
+	   struct mailimap_fetch_att *a2, struct mp_err *err)
+{
+	struct mailimap_set *set = uid_set(uids, n);
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	clist *res = NULL;
+	int r;
+
+	if (set == NULL || ft == NULL || a1 == NULL || a2 == NULL ||
+	    mailimap_fetch_type_new_fetch_att_list_add(ft, a1) != MAILIMAP_NO_ERROR) {
+		if (a1 != NULL)
+			mailimap_fetch_att_free(a1);
+		if (a2 != NULL)
+			mailimap_fetch_att_free(a2);
+		mp_err_set(err, MP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (mailimap_fetch_type_new_fetch_att_list_add(ft, a2) != MAILIMAP_NO_ERROR) {
+		mailimap_fetch_att_free(a2);
+		mp_err_set(err, MP_ENOMEM, "out of memory");
+		goto out;
+	}
+	vlog(im, "UID FETCH of %zu message(s)", n);
+	r = mailimap_uid_fetch(im->imap, set, ft, &res);
+	if (r != MAILIMAP_NO_ERROR) {
+		mp_err_set(err, MP_EIO, "%s: FETCH failed: %.120s", im->host, server_text(im));
+		res = NULL;
+	}
+out:
+	if (set != NULL)
+		mailimap_set_free(set);
+	if (ft != NULL)
+		mailimap_fetch_type_free(ft);
+	return res;
+}
+
+/* The static items of one FETCH response: its UID, size, body, INTERNALDATE. */
+struct fitem {
+	uint32_t uid, size;
+	const char *body;
+	size_t body_len;
+	const struct mailimap_date_time *date;
+};
+
+static void
+fitem_read(const struct mailimap_msg_att *ma, struct fitem *f)
+{
+	clistiter *ai;
+
+	memset(f, 0, sizeof(*f));
+	for (ai = clist_begin(ma->att_list); ai != NULL; ai = clist_next(ai)) {
+		const struct mailimap_msg_att_item *item = clist_content(ai);
+		const struct mailimap_msg_att_static *st;
+
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+			continue;
+		st = item->att_data.att_static;
+		switch (st->att_type) {
+		case MAILIMAP_MSG_ATT_UID:
+			f->uid = st->att_data.att_uid;
+			break;
+		case MAILIMAP_MSG_ATT_RFC822_SIZE:
+			f->size = st->att_data.att_rfc822_size;
+			break;
+		case MAILIMAP_MSG_ATT_INTERNALDATE:
+			f->date = st->att_data.att_internal_date;
+			break;
+		case MAILIMAP_MSG_ATT_BODY_SECTION:
+			if (st->att_data.att_body_section->sec_body_part != NULL) {
+				f->body = st->att_data.att_body_section->sec_body_part;
+				f->body_len = st->att_data.att_body_section->sec_length;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static int
+fetch_batch(struct mp_imap *im, const uint32_t *uids, size_t n, mp_imap_msg_fn fn, void *arg,
+	    struct mp_err *err)
+{
+	struct mailimap_section *sec = mailimap_section_new(NULL);
+	struct mailimap_fetch_att *body = sec != NULL ? mailimap_fetch_att_new_body_peek_section(sec)
+						      : NULL;
+	clist *res;
+	clistiter *it;
+	struct fitem f;
+	int rc = 0;
+
+	if (body == NULL && sec != NULL)
+		mailimap_section_free(sec);
+	res = fetch_atts(im, uids, n, mailimap_fetch_att_new_uid(), body, err);
+	if (res == NULL)
+		return err->code;
+	for (it = clist_begin(res); it != NULL && rc == 0; it = clist_next(it)) {
+		fitem_read(clist_content(it), &f);
+		/* Unsolicited FETCH responses (flag changes) carry no body. */
+		if (f.uid != 0 && f.body != NULL)
+			rc = fn(f.uid, f.body, f.body_len, arg);
+	}
+	mailimap_fetch_list_free(res);
+	return rc;
+}
+
+int
+mp_imap_fetch_many(struct mp_imap *im, const uint32_t *uids, size_t n, mp_imap_msg_fn fn,
+		   void *arg, struct mp_err *err)
+{
+	uint32_t *batch = NULL;
+	size_t i, k, nb;
+	uint64_t bytes;
+	clist *sizes = NULL;
+	clistiter *it;
+	struct fitem f;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if ((batch = calloc(MP_IMAP_BATCH, sizeof(*batch))) == NULL)
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	for (i = 0; i < n && rc == 0; i += k) {
+		k = n - i < MP_IMAP_BATCH ? n - i : MP_IMAP_BATCH;
+		/* Sizes first, so one batch never holds more than MP_IMAP_BATCH_BYTES. */
+		sizes = fetch_atts(im, uids + i, k, mailimap_fetch_att_new_uid(),
+				   mailimap_fetch_att_new_rfc822_size(), err);
+		if (sizes == NULL) {
+			rc = err->code;
+			break;
+		}
+		nb = 0;
+		bytes = 0;
+		for (it = clist_begin(sizes); it != NULL && rc == 0; it = clist_next(it)) {
+			fitem_read(clist_content(it), &f);
+			if (f.uid == 0)
+				continue;
+			if (nb > 0 && (nb == MP_IMAP_BATCH || bytes + f.size > MP_IMAP_BATCH_BYTES)) {
+				rc = fetch_batch(im, batch, nb, fn, arg, err);
+				nb = 0;
+				bytes = 0;
+			}
+			batch[nb++] = f.uid;
+			bytes += f.size;
+		}
+		if (rc == 0 && nb > 0)
+			rc = fetch_batch(im, batch, nb, fn, arg, err);
+		mailimap_fetch_list_free(sizes);
+		sizes = NULL;
+	}
+	free(batch);
+	return rc;
+}
+
+int
+mp_imap_internaldate(struct mp_imap *im, uint32_t uid, int64_t *t, struct mp_err *err)
+{
+	clist *res = fetch_atts(im, &uid, 1, mailimap_fetch_att_new_uid(),
+				mailimap_fetch_att_new_internaldate(), err);
+	clistiter *it;
+	struct fitem f;
+	const struct mailimap_date_time *d = NULL;
+	char buf[64];
+	int rc;
+
+	if (res == NULL)
+		return err->code;
+	for (it = clist_begin(res); it != NULL && d == NULL; it = clist_next(it)) {
+		fitem_read(clist_content(it), &f);
+		if (f.uid == uid)
+			d = f.date;
+	}
+	rc = MP_ENOTFOUND;
+	if (d != NULL && d->dt_month >= 1 && d->dt_month <= 12) {
+		static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+						  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+		int z = d->dt_zone < 0 ? -d->dt_zone : d->dt_zone;
+
+		/* libetpan keeps the zone as the decimal HHMM number. */
+		snprintf(buf, sizeof(buf), "%d %s %d %02d:%02d:%02d %c%04d", d->dt_day,
+			 mon[d->dt_month - 1], d->dt_year, d->dt_hour, d->dt_min, d->dt_sec,
+			 d->dt_zone < 0 ? '-' : '+', z % 10000);
+		if (mp_date_parse(buf, strlen(buf), t) == 0)
+			rc = 0;
+	}
+	mailimap_fetch_list_free(res);
+	if (rc != 0)
+		mp_err_set(err, MP_ENOTFOUND, "%s: message UID %u is gone", im->host, uid);
+	return rc;
 }

@@ -54,6 +54,25 @@ int mp_imap_examine(struct mp_imap *im, const char *folder, struct mp_err *err);
  * sent it (CRLF), to fd.  MP_ENOTFOUND when the message is gone. */
 int mp_imap_fetch(struct mp_imap *im, uint32_t uid, int fd, struct mp_err *err);
 
+/* Messages per FETCH command of mp_imap_fetch_many, and the bytes (by RFC822.SIZE) one
+ * batch may hold in memory; a single larger message is fetched on its own. */
+#define MP_IMAP_BATCH 100
+#define MP_IMAP_BATCH_BYTES (16u * 1024 * 1024)
+
+/* Called with each message of a batch (data valid only during the call). A negative
+ * return stops mp_imap_fetch_many, which returns it. */
+typedef int (*mp_imap_msg_fn)(uint32_t uid, const char *data, size_t len, void *arg);
+
+/* Fetches the messages with these UIDs from the examined folder, BODY.PEEK[] for many
+ * messages per command (one round trip per batch instead of one per message), and
+ * hands each to fn.  Messages gone in the meantime are skipped. */
+int mp_imap_fetch_many(struct mp_imap *im, const uint32_t *uids, size_t n, mp_imap_msg_fn fn,
+		       void *arg, struct mp_err *err);
+
+/* INTERNALDATE (arrival in the mailbox) of a message of the examined folder, as seconds
+ * since the epoch.  MP_ENOTFOUND when the message is gone. */
+int mp_imap_internaldate(struct mp_imap *im, uint32_t uid, int64_t *t, struct mp_err *err);
+
 /* Waits up to ms for the examined folder to change (IDLE where the server has it,
  * otherwise a plain sleep).  Returns 1 if new mail was announced, 0 on timeout. */
 int mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err);

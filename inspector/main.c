@@ -18,6 +18,8 @@
 #include <jansson.h>
 
 #include "find.h"
+#include "profile.h"
+#include "secret.h"
 #include "msg.h"
 #include "report.h"
 #include "resolver.h"
@@ -43,6 +45,7 @@ enum opt_id {
 	OPT_VERBOSE = 'v',
 	OPT_QUIET = 'q',
 	OPT_HELP = 'h',
+	OPT_PROFILE = 'c',
 	OPT_ZONE = 256,
 	OPT_RESOLVER,
 	OPT_AUTHSERV,
@@ -68,7 +71,9 @@ static const struct opt_doc {
 	const char *arg;
 	const char *help;
 } opts_doc[] = {
-	{{"format", required_argument, NULL, OPT_FORMAT}, "FMT", "text (default), json or junit"},
+	{{"profile", required_argument, NULL, OPT_PROFILE}, "FILE",
+	 "customer profile (mailproof.conf(5)); options override it"},
+	{{"format", required_argument, NULL, OPT_FORMAT}, "FMT", "text (default), json, junit or html"},
 	{{"output", required_argument, NULL, OPT_OUTPUT}, "FILE", "write the report to FILE"},
 	{{"zone", required_argument, NULL, OPT_ZONE}, "FILE",
 	 "answer DNS from this master file only (offline)"},
@@ -128,6 +133,10 @@ struct config {
 	unsigned wait_s;
 	bool all;
 	bool imap_opts; /* an imap-only option was given */
+	const char *profile_path;
+	struct mp_profile profile; /* loaded from profile_path; fills what options left unset */
+	bool have_profile;
+	bool require_set;
 };
 
 static void
@@ -175,6 +184,48 @@ usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* Settings of the profile fill in what the command line left unset (SPEC: options win). */
+static int
+apply_profile(struct config *cfg)
+{
+	struct mp_profile *p = &cfg->profile;
+	struct mp_err err = {0};
+	size_t i;
+
+	mp_profile_init(p);
+	cfg->have_profile = true;
+	if (mp_profile_load(p, cfg->profile_path, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	if (cfg->nauthserv == 0)
+		for (i = 0; i < p->authserv_ids.n && cfg->nauthserv < MAX_AUTHSERV; i++)
+			cfg->authserv[cfg->nauthserv++] = p->authserv_ids.v[i];
+	if (!cfg->require_set && p->require != NULL &&
+	    mp_require_parse(p->require, &cfg->require, &err) != 0)
+		return usage_error("%s: %s", cfg->profile_path, err.msg);
+	if (cfg->imap == NULL)
+		cfg->imap = p->imap;
+	if (cfg->user == NULL)
+		cfg->user = p->imap_user;
+	if (cfg->password_file == NULL)
+		cfg->password_file = p->imap_password_file;
+	if (cfg->ca_file == NULL)
+		cfg->ca_file = p->imap_ca_file;
+	if (cfg->nfolders == 0)
+		for (i = 0; i < p->folders.n && cfg->nfolders < MAX_FOLDERS; i++)
+			cfg->folders[cfg->nfolders++] = p->folders.v[i];
+	return 0;
+}
+
+static void
+config_dispose(struct config *cfg)
+{
+	if (cfg->have_profile)
+		mp_profile_dispose(&cfg->profile);
+	cfg->have_profile = false;
+}
+
 static int
 parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 {
@@ -187,7 +238,7 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 		longopts[i] = opts_doc[i].opt;
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:o:vqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:f:o:vqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") == 0)
@@ -197,7 +248,7 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 			else if (strcmp(optarg, "junit") == 0)
 				cfg->format = MP_FMT_JUNIT;
 			else if (strcmp(optarg, "html") == 0)
-				return usage_error("--format html is not available yet");
+				cfg->format = MP_FMT_HTML;
 			else
 				return usage_error("unknown format '%s'", optarg);
 			break;
@@ -220,6 +271,7 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 		case OPT_REQUIRE:
 			if (mp_require_parse(optarg, &cfg->require, &err) != 0)
 				return usage_error("%s", err.msg);
+			cfg->require_set = true;
 			break;
 		case OPT_CLIENT_IP:
 			cfg->client_ip = optarg;
@@ -227,6 +279,9 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 		case OPT_LANG:
 			if (strcmp(optarg, "en") != 0 && strcmp(optarg, "nl") != 0)
 				return usage_error("--lang must be en or nl, not '%s'", optarg);
+			break;
+		case OPT_PROFILE:
+			cfg->profile_path = optarg;
 			break;
 		case OPT_IMAP:
 			cfg->imap = optarg;
@@ -297,7 +352,7 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 	if (cfg->zone != NULL && cfg->resolver != NULL)
 		return usage_error("--zone and --resolver exclude each other");
 	*first_file = optind;
-	return 0;
+	return cfg->profile_path != NULL ? apply_profile(cfg) : 0;
 }
 
 static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -446,9 +501,9 @@ session_close(struct session *ss, const struct config *cfg, int ret)
 }
 
 static int
-cmd_message(int argc, char **argv)
+run_message(struct config *cfgp, int argc, char **argv)
 {
-	struct config cfg = {0};
+#define cfg (*cfgp)
 	struct session ss;
 	struct mp_msgsrc *src = NULL;
 	struct mp_err err = {0};
@@ -533,6 +588,19 @@ out:
 	mp_msgsrc_free(src);
 	return session_close(&ss, &cfg, ret);
 }
+#undef cfg
+
+static int
+cmd_message(int argc, char **argv)
+{
+	struct config cfg;
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	rc = run_message(&cfg, argc, argv);
+	config_dispose(&cfg);
+	return rc;
+}
 
 /* The test id (and Message-ID) from mailproof-send's receipt. */
 static int
@@ -570,43 +638,21 @@ read_receipt(const char *path, char **test_id, char **message_id)
 static char *
 read_password(const char *file, int *ret)
 {
-	char buf[1024];
-	struct stat st;
-	size_t n;
-	FILE *fp;
-	const char *env;
+	struct mp_err err = {0};
+	char *pw = NULL;
+	int rc;
 
 	*ret = 0;
-	if (file == NULL) {
-		if ((env = getenv("MAILPROOF_IMAP_PASSWORD")) != NULL && *env != '\0')
-			return mp_strdup_z(env);
+	rc = file != NULL ? mp_secret_read_file(file, &pw, &err)
+			  : mp_secret_from_env("MAILPROOF_IMAP_PASSWORD", &pw, &err);
+	if (rc == 0)
+		return pw;
+	if (file == NULL)
 		fprintf(stderr, PROG ": imap needs --password-file or $MAILPROOF_IMAP_PASSWORD\n");
-		*ret = EXIT_USAGE;
-		return NULL;
-	}
-	if ((fp = fopen(file, "r")) == NULL) {
-		fprintf(stderr, PROG ": %s: %s\n", file, strerror(errno));
-		*ret = EXIT_USAGE;
-		return NULL;
-	}
-	if (fstat(fileno(fp), &st) != 0 || (st.st_mode & 077) != 0) {
-		fclose(fp);
-		fprintf(stderr, PROG ": %s: others can read it; chmod 600 it first\n", file);
-		*ret = EXIT_USAGE;
-		return NULL;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0') {
-		fprintf(stderr, PROG ": %s: the password file is empty\n", file);
-		*ret = EXIT_USAGE;
-		return NULL;
-	}
-	env = mp_strdup_z(buf);
-	explicit_bzero(buf, sizeof(buf));
-	return (char *)env;
+	else
+		diag("%s", err.msg);
+	*ret = rc == MP_EIO ? EXIT_OPERATIONAL : EXIT_USAGE;
+	return NULL;
 }
 
 /* Network timeout per IMAP operation: MAILPROOF_IMAP_TIMEOUT seconds (1-600), else 30. */
@@ -624,9 +670,9 @@ net_timeout(void)
 }
 
 static int
-cmd_imap(int argc, char **argv)
+run_imap(struct config *cfgp, int argc, char **argv)
 {
-	struct config cfg = {0};
+#define cfg (*cfgp)
 	struct mp_find_opts fo = {0};
 	struct session ss;
 	struct mp_err err = {0};
@@ -692,6 +738,19 @@ out:
 	free(rid);
 	free(rmid);
 	return session_close(&ss, &cfg, ret);
+}
+#undef cfg
+
+static int
+cmd_imap(int argc, char **argv)
+{
+	struct config cfg;
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	rc = run_imap(&cfg, argc, argv);
+	config_dispose(&cfg);
+	return rc;
 }
 
 int

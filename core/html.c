@@ -1,0 +1,488 @@
+/* html.c - see html.h. */
+#include "html.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Text from mail, cleaned to UTF-8 and escaped for element content and attributes. */
+static void
+esc(FILE *fp, const char *s)
+{
+	char *c;
+	const unsigned char *p;
+
+	if (s == NULL)
+		return;
+	if ((c = mp_utf8_clean(s, strlen(s))) == NULL)
+		return;
+	for (p = (const unsigned char *)c; *p != '\0'; p++) {
+		switch (*p) {
+		case '&': fputs("&amp;", fp); break;
+		case '<': fputs("&lt;", fp); break;
+		case '>': fputs("&gt;", fp); break;
+		case '"': fputs("&quot;", fp); break;
+		case '\'': fputs("&#39;", fp); break;
+		default:
+			/* HTML forbids C0 controls but white space; show them as '?'. */
+			fputc(*p < 0x20 && *p != '\t' && *p != '\n' ? '?' : *p, fp);
+		}
+	}
+	free(c);
+}
+
+static const char style[] =
+	"body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;"
+	"margin:0;background:#f4f5f7;color:#1d2330}"
+	"main{max-width:60rem;margin:0 auto;padding:1.5rem}"
+	"section.message{background:#fff;border-radius:10px;padding:1.5rem;margin-bottom:2rem;"
+	"box-shadow:0 1px 3px rgba(0,0,0,.12)}"
+	".verdict h1{font-size:1.7rem;margin:0 0 .4rem}"
+	".verdict.pass h1{color:#11703a}.verdict.fail h1{color:#b3261e}"
+	".verdict .badge{display:inline-block;padding:.15rem .7rem;border-radius:999px;"
+	"color:#fff;font-weight:700;margin-right:.6rem;font-size:1rem;vertical-align:middle}"
+	".verdict.pass .badge{background:#11703a}.verdict.fail .badge{background:#b3261e}"
+	".facts{margin:.3rem 0 1rem;color:#4a5160;font-size:.95rem}"
+	".facts dt{font-weight:600;display:inline}.facts dd{display:inline;margin:0 1rem 0 .3rem}"
+	".cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:.8rem}"
+	".card{border:1px solid #d9dce3;border-left:6px solid #9aa0ac;border-radius:8px;overflow-wrap:anywhere;"
+	"padding:.7rem 1rem}"
+	".card h2{font-size:1.05rem;margin:0 0 .3rem}"
+	".card .state{font-weight:700;text-transform:uppercase;font-size:.8rem;float:right}"
+	".card.pass{border-left-color:#11703a}.card.pass .state{color:#11703a}"
+	".card.fail{border-left-color:#b3261e}.card.fail .state{color:#b3261e}"
+	".card.warn{border-left-color:#b26a00}.card.warn .state{color:#b26a00}"
+	".card.skip .state{color:#6b7280}"
+	".card p{margin:.3rem 0}.card .todo{font-size:.92rem;color:#374151}"
+	".card .todo::before{content:'\\2192  '}"
+	"details{margin-top:1.2rem}summary{cursor:pointer;font-weight:600}"
+	"table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.9rem}"
+	"th,td{text-align:left;border-bottom:1px solid #e5e7eb;padding:.3rem .4rem;"
+	"vertical-align:top}"
+	"code,.mono{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:.85rem;"
+	"word-break:break-all}.card code{white-space:nowrap;word-break:normal}"
+	"li.error{color:#b3261e}li.warning{color:#8a5300}"
+	"footer{color:#6b7280;font-size:.8rem;text-align:center;padding-bottom:1rem}"
+	"@media print{body{background:#fff}main{padding:0}section.message{box-shadow:none;"
+	"padding:0;break-after:page}details{break-before:page}"
+	"@page{size:A4;margin:15mm}}";
+
+void
+mp_html_open(FILE *fp, const char *tool, const char *version)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	      "<meta name=\"generator\" content=\"",
+	      fp);
+	esc(fp, tool);
+	fputc(' ', fp);
+	esc(fp, version);
+	fputs("\">\n<title>mailproof report</title>\n<style>", fp);
+	fputs(style, fp);
+	fputs("</style>\n</head>\n<body>\n<main>\n", fp);
+}
+
+/* The advice for the first problem whose code starts with prefix, or NULL. */
+static const struct mp_problem *
+first_problem(const struct mp_msgrep *m, const char *prefix)
+{
+	size_t i, n = strlen(prefix);
+
+	for (i = 0; i < m->nproblems; i++)
+		if (strncmp(m->problems[i].code, prefix, n) == 0 &&
+		    m->problems[i].severity == MP_SEV_ERROR)
+			return &m->problems[i];
+	for (i = 0; i < m->nproblems; i++)
+		if (strncmp(m->problems[i].code, prefix, n) == 0)
+			return &m->problems[i];
+	return NULL;
+}
+
+static void
+card_open(FILE *fp, const char *check, const char *title, const char *state)
+{
+	static const struct {
+		const char *state, *word;
+	} words[] = {{"pass", "pass"}, {"fail", "fail"}, {"warn", "attention"}, {"skip", "not required"}};
+	const char *w = state;
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(words[i].state, state) == 0)
+			w = words[i].word;
+	fprintf(fp, "<article class=\"card %s\" data-check=\"%s\" data-state=\"%s\">"
+		    "<span class=\"state\">%s</span><h2>%s</h2>\n",
+		state, check, state, w, title);
+}
+
+/* Closes a card, with the "what to do" of the check's first problem. */
+static void
+card_close(FILE *fp, const struct mp_msgrep *m, const char *prefix)
+{
+	const struct mp_problem *p = first_problem(m, prefix);
+	const char *adv = p != NULL ? mp_problem_advice(p->code) : NULL;
+
+	if (p != NULL) {
+		fputs("<p class=\"why\">", fp);
+		esc(fp, p->message);
+		fputs("</p>\n", fp);
+	}
+	if (adv != NULL) {
+		fputs("<p class=\"todo\">", fp);
+		esc(fp, adv);
+		fputs("</p>\n", fp);
+	}
+	fputs("</article>\n", fp);
+}
+
+static const char *
+state_of(const struct mp_msgrep *m, unsigned bit, const char *result)
+{
+	if (!(m->checked & bit))
+		return "skip";
+	if (m->passed & bit)
+		return "pass";
+	if (result != NULL && strcmp(result, "temperror") == 0)
+		return "warn";
+	return "fail";
+}
+
+static void
+card_spf(FILE *fp, const struct mp_msgrep *m)
+{
+	const struct mp_rep_spf *s = m->spf;
+
+	card_open(fp, "spf", "SPF", state_of(m, MP_CHECK_SPF, s != NULL ? s->result : NULL));
+	fputs("<p class=\"sentence\">", fp);
+	if (s == NULL) {
+		fputs("SPF was not checked: the address that delivered the message is not known.",
+		      fp);
+	} else if (strcmp(s->result, "pass") == 0) {
+		esc(fp, s->client_ip);
+		fputs(" may send for ", fp);
+		esc(fp, s->domain);
+		fputs(s->aligned ? ", which matches the From domain."
+				 : ", but that is not the From domain.",
+		      fp);
+	} else {
+		fputs("SPF says <b>", fp);
+		esc(fp, s->result);
+		fputs("</b> for ", fp);
+		esc(fp, s->client_ip != NULL ? s->client_ip : "an unknown address");
+		fputs(" sending for ", fp);
+		esc(fp, s->domain != NULL ? s->domain : "an unknown domain");
+		fputs(".", fp);
+	}
+	fputs("</p>\n", fp);
+	card_close(fp, m, "SPF");
+}
+
+static void
+card_dkim(FILE *fp, const struct mp_msgrep *m)
+{
+	const struct mp_rep_dkim *best = NULL;
+	size_t i;
+
+	for (i = 0; i < m->ndkim; i++)
+		if (best == NULL || (strcmp(m->dkim[i].result, "pass") == 0 && m->dkim[i].aligned))
+			best = &m->dkim[i];
+	card_open(fp, "dkim", "DKIM", state_of(m, MP_CHECK_DKIM, best != NULL ? best->result : NULL));
+	fputs("<p class=\"sentence\">", fp);
+	if (best == NULL) {
+		fputs("The message carries no DKIM signature.", fp);
+	} else if (strcmp(best->result, "pass") == 0) {
+		fputs("The signature of ", fp);
+		esc(fp, best->domain);
+		fputs(best->aligned ? " verifies and matches the From domain."
+				    : " verifies, but it is not the From domain.",
+		      fp);
+	} else {
+		fputs("The signature of ", fp);
+		esc(fp, best->domain != NULL ? best->domain : "an unknown domain");
+		fputs(" does not verify", fp);
+		if (best->error != NULL) {
+			fputs(": ", fp);
+			esc(fp, best->error);
+		}
+		fputs(".", fp);
+	}
+	fputs("</p>\n", fp);
+	card_close(fp, m, "DKIM");
+}
+
+static void
+card_dmarc(FILE *fp, const struct mp_msgrep *m)
+{
+	const struct mp_rep_dmarc *d = m->dmarc;
+
+	card_open(fp, "dmarc", "DMARC", state_of(m, MP_CHECK_DMARC, d != NULL ? d->result : NULL));
+	fputs("<p class=\"sentence\">", fp);
+	if (d == NULL) {
+		fputs("DMARC was not checked: the message has no usable From address.", fp);
+	} else if (strcmp(d->result, "pass") == 0) {
+		fputs("DMARC passes for ", fp);
+		esc(fp, d->from_domain);
+		fputs(d->dkim_aligned && d->spf_aligned ? " through SPF and DKIM."
+		      : d->dkim_aligned		       ? " through DKIM."
+							       : " through SPF.",
+		      fp);
+	} else if (strcmp(d->result, "none") == 0) {
+		esc(fp, d->from_domain);
+		fputs(" publishes no DMARC record.", fp);
+	} else {
+		fputs("DMARC says <b>", fp);
+		esc(fp, d->result);
+		fputs("</b> for ", fp);
+		esc(fp, d->from_domain);
+		if (d->policy != NULL) {
+			fputs("; receivers are asked to ", fp);
+			esc(fp, strcmp(d->policy, "none") == 0 ? "deliver it anyway" : d->policy);
+			fputs(" such mail", fp);
+		}
+		fputs(".", fp);
+	}
+	fputs("</p>\n", fp);
+	card_close(fp, m, "DMARC");
+}
+
+static void
+card_placement(FILE *fp, const struct mp_msgrep *m)
+{
+	if (!(m->checked & MP_CHECK_PLACEMENT) && m->folder == NULL)
+		return;
+	card_open(fp, "placement", "Placement", state_of(m, MP_CHECK_PLACEMENT, NULL));
+	fputs("<p class=\"sentence\">", fp);
+	if (m->folder == NULL) {
+		fputs("The folder is not known.", fp);
+	} else {
+		fputs((m->passed & MP_CHECK_PLACEMENT) ? "Delivered to " : "Landed in ", fp);
+		esc(fp, m->folder);
+		fputs(".", fp);
+	}
+	fputs("</p>\n", fp);
+	card_close(fp, m, "PLACEMENT");
+}
+
+static void
+card_receiver(FILE *fp, const struct mp_msgrep *m)
+{
+	bool any = false, bad = false;
+	size_t i, j;
+
+	for (i = 0; i < m->nar; i++)
+		if (m->ar[i].trusted) {
+			for (j = 0; j < m->ar[i].nresults; j++) {
+				const char *r = m->ar[i].results[j].result;
+
+				any = true;
+				if (strcmp(r, "fail") == 0 || strcmp(r, "permerror") == 0 ||
+				    strcmp(r, "softfail") == 0)
+					bad = true;
+			}
+		}
+	card_open(fp, "receiver", "Receiver's verdict", !any ? "warn" : bad ? "fail" : "pass");
+	fputs("<p class=\"sentence\">", fp);
+	if (!any) {
+		fputs("No trusted Authentication-Results header: the receiver's own view is "
+		      "unknown.",
+		      fp);
+	} else {
+		const char *last = NULL;
+		bool open = false;
+
+		for (i = 0; i < m->nar; i++) {
+			if (!m->ar[i].trusted)
+				continue;
+			/* One sentence per receiver, however many headers it wrote. */
+			if (!open || !mp_ieq_z(last, m->ar[i].authserv_id)) {
+				if (open)
+					fputs(". ", fp);
+				esc(fp, m->ar[i].authserv_id != NULL ? m->ar[i].authserv_id
+								     : "The receiver");
+				fputs(" says", fp);
+				last = m->ar[i].authserv_id;
+				open = true;
+			}
+			for (j = 0; j < m->ar[i].nresults; j++) {
+				fputs(" <code>", fp);
+				esc(fp, m->ar[i].results[j].method);
+				fputc('=', fp);
+				esc(fp, m->ar[i].results[j].result);
+				fputs("</code>", fp);
+			}
+		}
+		if (open)
+			fputs(".", fp);
+	}
+	fputs("</p>\n", fp);
+	card_close(fp, m, "RECEIVER");
+}
+
+static void
+details(FILE *fp, const struct mp_msgrep *m)
+{
+	size_t i, j;
+
+	fputs("<details><summary>Details</summary>\n", fp);
+	if (m->nproblems > 0) {
+		fputs("<h3>Problems</h3><ul class=\"problems\">\n", fp);
+		for (i = 0; i < m->nproblems; i++) {
+			const struct mp_problem *p = &m->problems[i];
+
+			fprintf(fp, "<li class=\"%s\"><code>",
+				p->severity == MP_SEV_ERROR ? "error" : "warning");
+			esc(fp, p->code);
+			fputs("</code> ", fp);
+			esc(fp, p->message);
+			fputs("</li>\n", fp);
+		}
+		fputs("</ul>\n", fp);
+	}
+	if (m->spf != NULL) {
+		fputs("<h3>SPF</h3><table><tr><th>client IP</th><td class=\"mono\">", fp);
+		esc(fp, m->spf->client_ip);
+		fputs("</td></tr><tr><th>HELO</th><td class=\"mono\">", fp);
+		esc(fp, m->spf->helo);
+		fputs("</td></tr><tr><th>MAIL FROM</th><td class=\"mono\">", fp);
+		esc(fp, m->spf->mail_from);
+		fputs("</td></tr><tr><th>domain</th><td class=\"mono\">", fp);
+		esc(fp, m->spf->domain);
+		fputs("</td></tr></table>\n", fp);
+	}
+	if (m->ndkim > 0) {
+		fputs("<h3>DKIM signatures</h3><table><tr><th>domain</th><th>selector</th>"
+		      "<th>algorithm</th><th>key</th><th>result</th><th>aligned</th></tr>\n",
+		      fp);
+		for (i = 0; i < m->ndkim; i++) {
+			const struct mp_rep_dkim *d = &m->dkim[i];
+
+			fputs("<tr><td class=\"mono\">", fp);
+			esc(fp, d->domain);
+			fputs("</td><td class=\"mono\">", fp);
+			esc(fp, d->selector);
+			fputs("</td><td>", fp);
+			esc(fp, d->algorithm);
+			fprintf(fp, "</td><td>%u bits%s</td><td>", d->key_bits,
+				d->testing ? ", testing" : "");
+			esc(fp, d->result);
+			if (d->error != NULL) {
+				fputs(": ", fp);
+				esc(fp, d->error);
+			}
+			fprintf(fp, "</td><td>%s</td></tr>\n", d->aligned ? "yes" : "no");
+		}
+		fputs("</table>\n", fp);
+	}
+	if (m->dmarc != NULL) {
+		fputs("<h3>DMARC</h3><table><tr><th>From domain</th><td class=\"mono\">", fp);
+		esc(fp, m->dmarc->from_domain);
+		fputs("</td></tr><tr><th>organizational domain</th><td class=\"mono\">", fp);
+		esc(fp, m->dmarc->org_domain);
+		fputs("</td></tr><tr><th>record</th><td class=\"mono\">", fp);
+		esc(fp, m->dmarc->record != NULL ? m->dmarc->record : "none");
+		fputs("</td></tr></table>\n", fp);
+	}
+	if (m->nhops > 0) {
+		fputs("<h3>Route (oldest hop first)</h3><table><tr><th>from</th><th>by</th>"
+		      "<th>with</th><th>TLS</th><th>delay</th></tr>\n",
+		      fp);
+		for (i = 0; i < m->nhops; i++) {
+			const struct mp_rep_hop *h = &m->hops[i];
+
+			fputs("<tr><td class=\"mono\">", fp);
+			esc(fp, h->from);
+			if (h->from_ip != NULL) {
+				fputs(" [", fp);
+				esc(fp, h->from_ip);
+				fputc(']', fp);
+			}
+			fputs("</td><td class=\"mono\">", fp);
+			esc(fp, h->by);
+			fputs("</td><td>", fp);
+			esc(fp, h->with);
+			fprintf(fp, "</td><td>%s</td><td>", h->tls ? "yes" : "no");
+			if (h->have_delay)
+				fprintf(fp, "%.0f s", h->delay);
+			fputs("</td></tr>\n", fp);
+		}
+		fputs("</table>\n", fp);
+	}
+	if (m->nar > 0) {
+		fputs("<h3>Authentication-Results headers (top to bottom)</h3><table>"
+		      "<tr><th>authserv-id</th><th>trusted</th><th>results</th></tr>\n",
+		      fp);
+		for (i = 0; i < m->nar; i++) {
+			const struct mp_rep_ar *a = &m->ar[i];
+
+			fputs("<tr><td class=\"mono\">", fp);
+			esc(fp, a->authserv_id != NULL ? a->authserv_id : "(none)");
+			fprintf(fp, "</td><td>%s</td><td class=\"mono\">", a->trusted ? "yes" : "no");
+			if (a->error != NULL) {
+				fputs("unparsable: ", fp);
+				esc(fp, a->error);
+			}
+			for (j = 0; j < a->nresults; j++) {
+				esc(fp, a->results[j].method);
+				fputc('=', fp);
+				esc(fp, a->results[j].result);
+				fputc(' ', fp);
+			}
+			fputs("</td></tr>\n", fp);
+		}
+		fputs("</table>\n", fp);
+	}
+	fputs("</details>\n", fp);
+}
+
+void
+mp_html_add(FILE *fp, const struct mp_msgrep *m, size_t index)
+{
+	const char *v = m->pass ? "pass" : "fail";
+
+	fprintf(fp, "<section class=\"message\" id=\"message-%zu\" data-verdict=\"%s\">\n", index + 1,
+		v);
+	fprintf(fp, "<header class=\"verdict %s\"><h1><span class=\"badge\">%s</span>%s</h1>\n", v,
+		m->pass ? "PASS" : "FAIL",
+		m->pass ? "The notification authenticates where it landed."
+			: "The notification does not authenticate as it should.");
+	fputs("<dl class=\"facts\">", fp);
+	if (m->subject != NULL) {
+		fputs("<dt>Subject</dt><dd>", fp);
+		esc(fp, m->subject);
+		fputs("</dd>", fp);
+	}
+	if (m->from_address != NULL) {
+		fputs("<dt>From</dt><dd>", fp);
+		esc(fp, m->from_address);
+		fputs("</dd>", fp);
+	}
+	if (m->test_id != NULL) {
+		fputs("<dt>Test id</dt><dd>", fp);
+		esc(fp, m->test_id);
+		fputs("</dd>", fp);
+	}
+	if (m->delivery_seconds >= 0)
+		fprintf(fp, "<dt>Delivered in</dt><dd>%.1f s</dd>", m->delivery_seconds);
+	fputs("<dt>Source</dt><dd class=\"mono\">", fp);
+	esc(fp, m->source);
+	fputs("</dd></dl>\n</header>\n<div class=\"cards\">\n", fp);
+	card_placement(fp, m);
+	card_spf(fp, m);
+	card_dkim(fp, m);
+	card_dmarc(fp, m);
+	card_receiver(fp, m);
+	fputs("</div>\n", fp);
+	details(fp, m);
+	fputs("</section>\n", fp);
+}
+
+void
+mp_html_close(FILE *fp, size_t count, size_t failed)
+{
+	fprintf(fp, "<footer>%zu message%s checked: %zu passed, %zu failed.</footer>\n", count,
+		count == 1 ? "" : "s", count - failed, failed);
+	fputs("</main>\n</body>\n</html>\n", fp);
+}
