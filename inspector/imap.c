@@ -36,7 +36,19 @@ struct mp_imap {
 	int verbose;
 	uint32_t uidvalidity;
 	char *examined; /* folder currently examined, or NULL */
+	/* What earlier searches of this session covered: a search for the same value in the
+	 * same folder only has to look at UIDs from `upto` on (RFC 3501 2.3.1.1: UIDs grow). */
+	struct searched {
+		char *folder;
+		char *value;
+		uint32_t uidvalidity;
+		uint32_t upto;
+		bool window_hit; /* the newest-first search found something last time */
+	} searched[MP_IMAP_MAX_FOLDERS];
+	size_t nsearched;
 };
+
+#define RECENT_WINDOW 200 /* newest UIDs searched first: the test message is recent */
 
 static void vlog(const struct mp_imap *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -281,6 +293,10 @@ mp_imap_close(struct mp_imap *im)
 		mailimap_free(im->imap);
 	}
 	free(im->examined);
+	for (size_t i = 0; i < im->nsearched; i++) {
+		free(im->searched[i].folder);
+		free(im->searched[i].value);
+	}
 	free(im);
 }
 
@@ -422,33 +438,17 @@ mp_imap_examine(struct mp_imap *im, const char *folder, struct mp_err *err)
 	return examine(im, folder, err);
 }
 
-int
-mp_imap_search(struct mp_imap *im, const char *folder, const char *field, const char *value,
-	       uint32_t **uids, size_t *n, struct mp_err *err)
+/* UID SEARCH for key (consumed); results appended to a fresh array. */
+static int
+uid_search(struct mp_imap *im, const char *folder, struct mailimap_search_key *key,
+	   uint32_t **uids, size_t *n, struct mp_err *err)
 {
-	struct mailimap_search_key *key = NULL;
 	clist *res = NULL;
 	clistiter *it;
 	uint32_t *u = NULL;
 	size_t cnt = 0;
 	int rc;
 
-	*uids = NULL;
-	*n = 0;
-	/* A cached EXAMINE would miss new mail: select again for every search. */
-	if ((rc = mp_imap_examine(im, folder, err)) != 0)
-		return rc;
-	if (value != NULL) {
-		char *f = mp_strdup_z(field), *v = mp_strdup_z(value);
-
-		if (f == NULL || v == NULL || (key = mailimap_search_key_new_header(f, v)) == NULL) {
-			free(f);
-			free(v);
-			return mp_err_set(err, MP_ENOMEM, "out of memory");
-		}
-	} else if ((key = mailimap_search_key_new_all()) == NULL) {
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
-	}
 	vlog(im, "UID SEARCH in %s", folder);
 	if (mailimap_uid_search(im->imap, NULL, key, &res) != MAILIMAP_NO_ERROR) {
 		rc = mp_err_set(err, MP_EIO, "%s: SEARCH in %s failed: %.120s", im->host, folder,
@@ -476,6 +476,120 @@ out:
 	mailimap_search_key_free(key);
 	if (res != NULL)
 		mailimap_search_result_free(res);
+	return rc;
+}
+
+/* HEADER field value, limited to UIDs from lo on when lo > 1. */
+static struct mailimap_search_key *
+header_key(const char *field, const char *value, uint32_t lo)
+{
+	struct mailimap_search_key *h, *u, *all;
+	struct mailimap_set *set;
+	char *f = mp_strdup_z(field), *v = mp_strdup_z(value);
+
+	if (f == NULL || v == NULL || (h = mailimap_search_key_new_header(f, v)) == NULL) {
+		free(f);
+		free(v);
+		return NULL;
+	}
+	if (lo <= 1)
+		return h;
+	all = mailimap_search_key_new_multiple_empty();
+	set = mailimap_set_new_interval(lo, 0); /* 0: "*" */
+	u = set != NULL ? mailimap_search_key_new_uid(set) : NULL;
+	if (all == NULL || u == NULL || mailimap_search_key_multiple_add(all, u) != 0) {
+		if (u != NULL)
+			mailimap_search_key_free(u);
+		else if (set != NULL)
+			mailimap_set_free(set);
+		if (all != NULL)
+			mailimap_search_key_free(all);
+		mailimap_search_key_free(h);
+		return NULL;
+	}
+	if (mailimap_search_key_multiple_add(all, h) != 0) {
+		mailimap_search_key_free(h);
+		mailimap_search_key_free(all);
+		return NULL;
+	}
+	return all;
+}
+
+static struct searched *
+searched_slot(struct mp_imap *im, const char *folder, const char *value)
+{
+	struct searched *s;
+	size_t i;
+
+	for (i = 0; i < im->nsearched; i++) {
+		s = &im->searched[i];
+		if (strcmp(s->folder, folder) == 0 && strcmp(s->value, value) == 0) {
+			if (s->uidvalidity != im->uidvalidity)
+				s->upto = 1; /* the folder was rebuilt: every UID is new */
+			s->uidvalidity = im->uidvalidity;
+			return s;
+		}
+	}
+	if (im->nsearched >= MP_IMAP_MAX_FOLDERS)
+		return NULL;
+	s = &im->searched[im->nsearched];
+	s->folder = mp_strdup_z(folder);
+	s->value = mp_strdup_z(value);
+	if (s->folder == NULL || s->value == NULL) {
+		free(s->folder);
+		free(s->value);
+		return NULL;
+	}
+	s->uidvalidity = im->uidvalidity;
+	s->upto = 1;
+	s->window_hit = false;
+	im->nsearched++;
+	return s;
+}
+
+int
+mp_imap_search(struct mp_imap *im, const char *folder, const char *field, const char *value,
+	       uint32_t **uids, size_t *n, struct mp_err *err)
+{
+	struct mailimap_search_key *key;
+	struct searched *seen;
+	uint32_t uidnext, lo;
+	int rc;
+
+	*uids = NULL;
+	*n = 0;
+	/* A cached EXAMINE would miss new mail: select again for every search. */
+	if ((rc = mp_imap_examine(im, folder, err)) != 0)
+		return rc;
+	if (value == NULL) {
+		if ((key = mailimap_search_key_new_all()) == NULL)
+			return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return uid_search(im, folder, key, uids, n, err);
+	}
+	uidnext = im->imap->imap_selection_info != NULL ? im->imap->imap_selection_info->sel_uidnext
+							 : 0;
+	seen = uidnext > 0 ? searched_slot(im, folder, value) : NULL;
+	lo = seen != NULL ? seen->upto : 1;
+	/*
+	 * A header SEARCH reads every message it covers: the newest ones first.  If what it
+	 * found was not the message (the caller wants an exact match), the next call
+	 * searches the whole folder.
+	 */
+	if (lo == 1 && uidnext > RECENT_WINDOW + 1 && (seen == NULL || !seen->window_hit)) {
+		if ((key = header_key(field, value, uidnext - RECENT_WINDOW)) == NULL)
+			return mp_err_set(err, MP_ENOMEM, "out of memory");
+		if ((rc = uid_search(im, folder, key, uids, n, err)) != 0)
+			return rc;
+		if (*n > 0) {
+			if (seen != NULL)
+				seen->window_hit = true;
+			return 0;
+		}
+	}
+	if ((key = header_key(field, value, lo)) == NULL)
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	if ((rc = uid_search(im, folder, key, uids, n, err)) == 0 && seen != NULL)
+		seen->upto = uidnext; /* everything below it has been looked at */
 	return rc;
 }
 
