@@ -11,15 +11,19 @@
 #include "util.h"
 
 int
-mp_secret_read_file(const char *path, char **out, struct mp_err *err)
+mp_secret_read_private(const char *path, const char *what, size_t max, char **out, size_t *len,
+		       struct mp_err *err)
 {
-	char buf[MP_SECRET_MAX + 1];
 	struct stat st;
-	size_t len = 0;
-	ssize_t n;
+	char *buf = NULL;
+	size_t n = 0;
+	ssize_t r;
 	int fd, ret;
 
 	*out = NULL;
+	*len = 0;
+	if (max == 0 || max == (size_t)-1)
+		return mp_err_set(err, MP_EINVAL, "%s: bad size limit", path);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		return mp_err_set(err, errno == ENOENT ? MP_ENOTFOUND : MP_EIO, "%s: %s", path,
 				  strerror(errno));
@@ -29,37 +33,61 @@ mp_secret_read_file(const char *path, char **out, struct mp_err *err)
 	}
 	/* Checked on the open descriptor, so a rename in between cannot fool it. */
 	if ((st.st_mode & 077) != 0) {
-		ret =
-		    mp_err_set(err, MP_EINVAL, "%s: others can read it; chmod 600 it first", path);
+		ret = mp_err_set(err, MP_EINVAL, "%s: others can read %s; chmod 600 it first",
+				 path, what);
 		goto out;
 	}
-	while (len < sizeof(buf) - 1) {
-		n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = mp_err_set(err, MP_EIO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	len = strcspn(buf, "\r\n");
-	buf[len] = '\0';
-	if (len == 0) {
-		ret = mp_err_set(err, MP_EINVAL, "%s: the password file is empty", path);
-		goto out;
-	}
-	if ((*out = mp_strndup(buf, len)) == NULL) {
+	if ((buf = malloc(max + 1)) == NULL) {
 		ret = mp_err_set(err, MP_ENOMEM, "out of memory");
 		goto out;
 	}
+	while (n <= max) {
+		r = read(fd, buf + n, max + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = mp_err_set(err, MP_EIO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max) {
+		ret = mp_err_set(err, MP_ETOOBIG, "%s: too large for %s", path, what);
+		goto out;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
 	ret = 0;
 out:
-	explicit_bzero(buf, sizeof(buf));
+	if (buf != NULL) {
+		explicit_bzero(buf, max + 1);
+		free(buf);
+	}
 	close(fd);
+	return ret;
+}
+
+int
+mp_secret_read_file(const char *path, char **out, struct mp_err *err)
+{
+	char *all = NULL;
+	size_t len = 0;
+	int ret;
+
+	*out = NULL;
+	if ((ret = mp_secret_read_private(path, "the password file", MP_SECRET_MAX, &all, &len,
+					  err)) != 0)
+		return ret;
+	len = strcspn(all, "\r\n");
+	if (len == 0)
+		ret = mp_err_set(err, MP_EINVAL, "%s: the password file is empty", path);
+	else if ((*out = mp_strndup(all, len)) == NULL)
+		ret = mp_err_set(err, MP_ENOMEM, "out of memory");
+	mp_free_secret(all);
 	return ret;
 }
 

@@ -13,6 +13,14 @@
 
 #define MP_SECRET_MAX 1024
 
+/*
+ * Reads all of `path`, a regular file that only its owner may read (at most max bytes;
+ * MP_ETOOBIG beyond).  `what` names it in the error for a readable file ("the DKIM key").
+ * *out is NUL-terminated; free it with mp_free_secret().
+ */
+int mp_secret_read_private(const char *path, const char *what, size_t max, char **out,
+			   size_t *len, struct mp_err *err);
+
 /* Reads the first line of `path`.  MP_ENOTFOUND, MP_EIO, MP_EINVAL, MP_ENOMEM. */
 int mp_secret_read_file(const char *path, char **out, struct mp_err *err);
 

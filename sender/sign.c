@@ -16,6 +16,7 @@
 
 #include <opendkim/dkim.h>
 
+#include "secret.h"
 #include "util.h"
 
 #define KEY_MAX (64 * 1024)
@@ -46,62 +47,6 @@ static const char *const sign_hdrs[] = {"from",
 					"x-mailproof-test-id",
 					NULL};
 static const char *const oversign_hdrs[] = {"from", NULL};
-
-static int
-read_key(const char *path, char **out, size_t *outlen, struct mp_err *err)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd, ret;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return mp_err_set(err, errno == ENOENT ? MP_ENOTFOUND : MP_EIO, "%s: %s", path,
-				  strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		ret = mp_err_set(err, MP_EINVAL, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		ret =
-		    mp_err_set(err, MP_EINVAL,
-			       "%s: the DKIM key is readable by others; chmod 600 it first", path);
-		goto out;
-	}
-	if ((buf = malloc(KEY_MAX + 1)) == NULL) {
-		ret = mp_err_set(err, MP_ENOMEM, "out of memory");
-		goto out;
-	}
-	while (len <= KEY_MAX) {
-		n = read(fd, buf + len, KEY_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = mp_err_set(err, MP_EIO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > KEY_MAX) {
-		ret = mp_err_set(err, MP_EINVAL, "%s: too large for a private key", path);
-		goto out;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	buf = NULL;
-	ret = 0;
-out:
-	if (buf != NULL) {
-		explicit_bzero(buf, KEY_MAX + 1);
-		free(buf);
-	}
-	close(fd);
-	return ret;
-}
 
 /* Checks the key with OpenSSL first: libopendkim only complains at the end of signing. */
 static int
@@ -145,7 +90,7 @@ mp_signer_new(struct mp_signer **out, const char *key_file, const char *domain,
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return mp_err_set(err, MP_ENOMEM, "out of memory");
-	if ((ret = read_key(key_file, &s->key, &s->key_len, err)) != 0 ||
+	if ((ret = mp_secret_read_private(key_file, "the DKIM key", KEY_MAX, &s->key, &s->key_len, err)) != 0 ||
 	    (ret = key_kind(s, key_file, err)) != 0)
 		goto out;
 	s->domain = mp_strdup_z(domain);

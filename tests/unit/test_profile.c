@@ -181,7 +181,7 @@ secret_file_modes(void **state)
 	assert_int_equal(chmod(path, 0640), 0);
 	assert_int_equal(mp_secret_read_file(path, &s, &err), MP_EINVAL);
 	assert_null(s);
-	assert_non_null(strstr(err.msg, "others can read it"));
+	assert_non_null(strstr(err.msg, "others can read the password file"));
 	assert_null(strstr(err.msg, "geheim"));
 	assert_int_equal(chmod(path, 0600), 0);
 	fd = open(path, O_WRONLY | O_TRUNC);
