@@ -2,6 +2,9 @@
 # no pkg-config file; libetpan's .pc leaks a non-PIE link spec, so it is found by hand.
 find_package(PkgConfig REQUIRED)
 find_package(OpenSSL REQUIRED)
+# msgfmt compiles the message catalogues in po/; xgettext refreshes the template.
+find_package(Gettext REQUIRED)
+find_program(XGETTEXT_EXECUTABLE xgettext)
 pkg_check_modules(OPENDKIM REQUIRED IMPORTED_TARGET opendkim)
 pkg_check_modules(UNBOUND REQUIRED IMPORTED_TARGET libunbound)
 pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl)

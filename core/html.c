@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "util.h"
 
 /* Text from mail, cleaned to UTF-8 and escaped for element content and attributes. */
@@ -32,6 +33,31 @@ esc(FILE *fp, const char *s)
 		}
 	}
 	free(c);
+}
+
+/*
+ * A translated sentence: fmt is ours (it may hold markup such as <b>) and goes out as
+ * it is; each %s takes the next argument, which may come from mail and is escaped.
+ */
+static void
+say(FILE *fp, const char *fmt, ...)
+{
+	va_list ap;
+	const char *p;
+
+	va_start(ap, fmt);
+	for (p = fmt; *p != '\0'; p++) {
+		if (p[0] == '%' && p[1] == 's') {
+			esc(fp, va_arg(ap, const char *));
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			fputc('%', fp);
+			p++;
+		} else {
+			fputc(*p, fp);
+		}
+	}
+	va_end(ap);
 }
 
 static const char style[] =
@@ -73,14 +99,15 @@ static const char style[] =
 void
 mp_html_open(FILE *fp, const char *tool, const char *version)
 {
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	fprintf(fp, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n",
+		mp_i18n_lang());
+	fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<meta name=\"generator\" content=\"",
 	      fp);
 	esc(fp, tool);
 	fputc(' ', fp);
 	esc(fp, version);
-	fputs("\">\n<title>mailproof report</title>\n<style>", fp);
+	fprintf(fp, "\">\n<title>%s</title>\n<style>", _("mailproof report"));
 	fputs(style, fp);
 	fputs("</style>\n</head>\n<body>\n<main>\n", fp);
 }
@@ -106,13 +133,16 @@ card_open(FILE *fp, const char *check, const char *title, const char *state)
 {
 	static const struct {
 		const char *state, *word;
-	} words[] = {{"pass", "pass"}, {"fail", "fail"}, {"warn", "attention"}, {"skip", "not required"}};
+	} words[] = {{"pass", N_("pass")},
+		     {"fail", N_("fail")},
+		     {"warn", N_("attention")},
+		     {"skip", N_("not required")}};
 	const char *w = state;
 	size_t i;
 
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strcmp(words[i].state, state) == 0)
-			w = words[i].word;
+			w = _(words[i].word);
 	fprintf(fp, "<article class=\"card %s\" data-check=\"%s\" data-state=\"%s\">"
 		    "<span class=\"state\">%s</span><h2>%s</h2>\n",
 		state, check, state, w, title);
@@ -158,23 +188,18 @@ card_spf(FILE *fp, const struct mp_msgrep *m)
 	card_open(fp, "spf", "SPF", state_of(m, MP_CHECK_SPF, s != NULL ? s->result : NULL));
 	fputs("<p class=\"sentence\">", fp);
 	if (s == NULL) {
-		fputs("SPF was not checked: the address that delivered the message is not known.",
+		fputs(_("SPF was not checked: the address that delivered the message is not "
+			"known."),
 		      fp);
 	} else if (strcmp(s->result, "pass") == 0) {
-		esc(fp, s->client_ip);
-		fputs(" may send for ", fp);
-		esc(fp, s->domain);
-		fputs(s->aligned ? ", which matches the From domain."
-				 : ", but that is not the From domain.",
-		      fp);
+		say(fp,
+		    s->aligned ? _("%s may send for %s, which matches the From domain.")
+			       : _("%s may send for %s, but that is not the From domain."),
+		    s->client_ip, s->domain);
 	} else {
-		fputs("SPF says <b>", fp);
-		esc(fp, s->result);
-		fputs("</b> for ", fp);
-		esc(fp, s->client_ip != NULL ? s->client_ip : "an unknown address");
-		fputs(" sending for ", fp);
-		esc(fp, s->domain != NULL ? s->domain : "an unknown domain");
-		fputs(".", fp);
+		say(fp, _("SPF says <b>%s</b> for %s sending for %s."), s->result,
+		    s->client_ip != NULL ? s->client_ip : _("an unknown address"),
+		    s->domain != NULL ? s->domain : _("an unknown domain"));
 	}
 	fputs("</p>\n", fp);
 	card_close(fp, m, "SPF");
@@ -192,22 +217,20 @@ card_dkim(FILE *fp, const struct mp_msgrep *m)
 	card_open(fp, "dkim", "DKIM", state_of(m, MP_CHECK_DKIM, best != NULL ? best->result : NULL));
 	fputs("<p class=\"sentence\">", fp);
 	if (best == NULL) {
-		fputs("The message carries no DKIM signature.", fp);
+		fputs(_("The message carries no DKIM signature."), fp);
 	} else if (strcmp(best->result, "pass") == 0) {
-		fputs("The signature of ", fp);
-		esc(fp, best->domain);
-		fputs(best->aligned ? " verifies and matches the From domain."
-				    : " verifies, but it is not the From domain.",
-		      fp);
+		say(fp,
+		    best->aligned ? _("The signature of %s verifies and matches the From domain.")
+				  : _("The signature of %s verifies, but it is not the From "
+				      "domain."),
+		    best->domain);
 	} else {
-		fputs("The signature of ", fp);
-		esc(fp, best->domain != NULL ? best->domain : "an unknown domain");
-		fputs(" does not verify", fp);
-		if (best->error != NULL) {
-			fputs(": ", fp);
-			esc(fp, best->error);
-		}
-		fputs(".", fp);
+		const char *dom = best->domain != NULL ? best->domain : _("an unknown domain");
+
+		if (best->error != NULL)
+			say(fp, _("The signature of %s does not verify: %s."), dom, best->error);
+		else
+			say(fp, _("The signature of %s does not verify."), dom);
 	}
 	fputs("</p>\n", fp);
 	card_close(fp, m, "DKIM");
@@ -221,28 +244,27 @@ card_dmarc(FILE *fp, const struct mp_msgrep *m)
 	card_open(fp, "dmarc", "DMARC", state_of(m, MP_CHECK_DMARC, d != NULL ? d->result : NULL));
 	fputs("<p class=\"sentence\">", fp);
 	if (d == NULL) {
-		fputs("DMARC was not checked: the message has no usable From address.", fp);
+		fputs(_("DMARC was not checked: the message has no usable From address."), fp);
 	} else if (strcmp(d->result, "pass") == 0) {
-		fputs("DMARC passes for ", fp);
-		esc(fp, d->from_domain);
-		fputs(d->dkim_aligned && d->spf_aligned ? " through SPF and DKIM."
-		      : d->dkim_aligned		       ? " through DKIM."
-							       : " through SPF.",
-		      fp);
+		say(fp,
+		    d->dkim_aligned && d->spf_aligned
+			? _("DMARC passes for %s through SPF and DKIM.")
+		    : d->dkim_aligned ? _("DMARC passes for %s through DKIM.")
+				      : _("DMARC passes for %s through SPF."),
+		    d->from_domain);
 	} else if (strcmp(d->result, "none") == 0) {
-		esc(fp, d->from_domain);
-		fputs(" publishes no DMARC record.", fp);
+		say(fp, _("%s publishes no DMARC record."), d->from_domain);
+	} else if (d->policy == NULL) {
+		say(fp, _("DMARC says <b>%s</b> for %s."), d->result, d->from_domain);
 	} else {
-		fputs("DMARC says <b>", fp);
-		esc(fp, d->result);
-		fputs("</b> for ", fp);
-		esc(fp, d->from_domain);
-		if (d->policy != NULL) {
-			fputs("; receivers are asked to ", fp);
-			esc(fp, strcmp(d->policy, "none") == 0 ? "deliver it anyway" : d->policy);
-			fputs(" such mail", fp);
-		}
-		fputs(".", fp);
+		/* The policy as a verb; an unknown policy word is shown as the record has it. */
+		const char *verb = strcmp(d->policy, "none") == 0	  ? _("deliver it anyway")
+				   : strcmp(d->policy, "quarantine") == 0 ? _("quarantine")
+				   : strcmp(d->policy, "reject") == 0	  ? _("reject")
+									  : d->policy;
+
+		say(fp, _("DMARC says <b>%s</b> for %s; receivers are asked to %s such mail."),
+		    d->result, d->from_domain, verb);
 	}
 	fputs("</p>\n", fp);
 	card_close(fp, m, "DMARC");
@@ -253,14 +275,14 @@ card_placement(FILE *fp, const struct mp_msgrep *m)
 {
 	if (!(m->checked & MP_CHECK_PLACEMENT) && m->folder == NULL)
 		return;
-	card_open(fp, "placement", "Placement", state_of(m, MP_CHECK_PLACEMENT, NULL));
+	card_open(fp, "placement", _("Placement"), state_of(m, MP_CHECK_PLACEMENT, NULL));
 	fputs("<p class=\"sentence\">", fp);
 	if (m->folder == NULL) {
-		fputs("The folder is not known.", fp);
+		fputs(_("The folder is not known."), fp);
 	} else {
-		fputs((m->passed & MP_CHECK_PLACEMENT) ? "Delivered to " : "Landed in ", fp);
-		esc(fp, m->folder);
-		fputs(".", fp);
+		say(fp,
+		    (m->passed & MP_CHECK_PLACEMENT) ? _("Delivered to %s.") : _("Landed in %s."),
+		    m->folder);
 	}
 	fputs("</p>\n", fp);
 	card_close(fp, m, "PLACEMENT");
@@ -283,11 +305,11 @@ card_receiver(FILE *fp, const struct mp_msgrep *m)
 					bad = true;
 			}
 		}
-	card_open(fp, "receiver", "Receiver's verdict", !any ? "warn" : bad ? "fail" : "pass");
+	card_open(fp, "receiver", _("Receiver's verdict"), !any ? "warn" : bad ? "fail" : "pass");
 	fputs("<p class=\"sentence\">", fp);
 	if (!any) {
-		fputs("No trusted Authentication-Results header: the receiver's own view is "
-		      "unknown.",
+		fputs(_("No trusted Authentication-Results header: the receiver's own view is "
+			"unknown."),
 		      fp);
 	} else {
 		const char *last = NULL;
@@ -300,9 +322,9 @@ card_receiver(FILE *fp, const struct mp_msgrep *m)
 			if (!open || !mp_ieq_z(last, m->ar[i].authserv_id)) {
 				if (open)
 					fputs(". ", fp);
-				esc(fp, m->ar[i].authserv_id != NULL ? m->ar[i].authserv_id
-								     : "The receiver");
-				fputs(" says", fp);
+				say(fp, _("%s says"),
+				    m->ar[i].authserv_id != NULL ? m->ar[i].authserv_id
+								 : _("The receiver"));
 				last = m->ar[i].authserv_id;
 				open = true;
 			}
@@ -326,9 +348,9 @@ details(FILE *fp, const struct mp_msgrep *m)
 {
 	size_t i, j;
 
-	fputs("<details><summary>Details</summary>\n", fp);
+	fprintf(fp, "<details><summary>%s</summary>\n", _("Details"));
 	if (m->nproblems > 0) {
-		fputs("<h3>Problems</h3><ul class=\"problems\">\n", fp);
+		fprintf(fp, "<h3>%s</h3><ul class=\"problems\">\n", _("Problems"));
 		for (i = 0; i < m->nproblems; i++) {
 			const struct mp_problem *p = &m->problems[i];
 
@@ -342,20 +364,23 @@ details(FILE *fp, const struct mp_msgrep *m)
 		fputs("</ul>\n", fp);
 	}
 	if (m->spf != NULL) {
-		fputs("<h3>SPF</h3><table><tr><th>client IP</th><td class=\"mono\">", fp);
+		fprintf(fp, "<h3>SPF</h3><table><tr><th>%s</th><td class=\"mono\">",
+			_("client IP"));
 		esc(fp, m->spf->client_ip);
 		fputs("</td></tr><tr><th>HELO</th><td class=\"mono\">", fp);
 		esc(fp, m->spf->helo);
 		fputs("</td></tr><tr><th>MAIL FROM</th><td class=\"mono\">", fp);
 		esc(fp, m->spf->mail_from);
-		fputs("</td></tr><tr><th>domain</th><td class=\"mono\">", fp);
+		fprintf(fp, "</td></tr><tr><th>%s</th><td class=\"mono\">", _("domain"));
 		esc(fp, m->spf->domain);
 		fputs("</td></tr></table>\n", fp);
 	}
 	if (m->ndkim > 0) {
-		fputs("<h3>DKIM signatures</h3><table><tr><th>domain</th><th>selector</th>"
-		      "<th>algorithm</th><th>key</th><th>result</th><th>aligned</th></tr>\n",
-		      fp);
+		fprintf(fp,
+			"<h3>%s</h3><table><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+			"<th>%s</th><th>%s</th></tr>\n",
+			_("DKIM signatures"), _("domain"), _("selector"), _("algorithm"), _("key"),
+			_("result"), _("aligned"));
 		for (i = 0; i < m->ndkim; i++) {
 			const struct mp_rep_dkim *d = &m->dkim[i];
 
@@ -365,30 +390,34 @@ details(FILE *fp, const struct mp_msgrep *m)
 			esc(fp, d->selector);
 			fputs("</td><td>", fp);
 			esc(fp, d->algorithm);
-			fprintf(fp, "</td><td>%u bits%s</td><td>", d->key_bits,
-				d->testing ? ", testing" : "");
+			fputs("</td><td>", fp);
+			fprintf(fp, _("%u bits"), d->key_bits);
+			fprintf(fp, "%s</td><td>", d->testing ? _(", testing") : "");
 			esc(fp, d->result);
 			if (d->error != NULL) {
 				fputs(": ", fp);
 				esc(fp, d->error);
 			}
-			fprintf(fp, "</td><td>%s</td></tr>\n", d->aligned ? "yes" : "no");
+			fprintf(fp, "</td><td>%s</td></tr>\n", d->aligned ? _("yes") : _("no"));
 		}
 		fputs("</table>\n", fp);
 	}
 	if (m->dmarc != NULL) {
-		fputs("<h3>DMARC</h3><table><tr><th>From domain</th><td class=\"mono\">", fp);
+		fprintf(fp, "<h3>DMARC</h3><table><tr><th>%s</th><td class=\"mono\">",
+			_("From domain"));
 		esc(fp, m->dmarc->from_domain);
-		fputs("</td></tr><tr><th>organizational domain</th><td class=\"mono\">", fp);
+		fprintf(fp, "</td></tr><tr><th>%s</th><td class=\"mono\">",
+			_("organizational domain"));
 		esc(fp, m->dmarc->org_domain);
-		fputs("</td></tr><tr><th>record</th><td class=\"mono\">", fp);
-		esc(fp, m->dmarc->record != NULL ? m->dmarc->record : "none");
+		fprintf(fp, "</td></tr><tr><th>%s</th><td class=\"mono\">", _("record"));
+		esc(fp, m->dmarc->record != NULL ? m->dmarc->record : _("none"));
 		fputs("</td></tr></table>\n", fp);
 	}
 	if (m->nhops > 0) {
-		fputs("<h3>Route (oldest hop first)</h3><table><tr><th>from</th><th>by</th>"
-		      "<th>with</th><th>TLS</th><th>delay</th></tr>\n",
-		      fp);
+		fprintf(fp,
+			"<h3>%s</h3><table><tr><th>%s</th><th>%s</th><th>%s</th><th>TLS</th>"
+			"<th>%s</th></tr>\n",
+			_("Route (oldest hop first)"), _("from"), _("by"), _("with"), _("delay"));
 		for (i = 0; i < m->nhops; i++) {
 			const struct mp_rep_hop *h = &m->hops[i];
 
@@ -403,7 +432,7 @@ details(FILE *fp, const struct mp_msgrep *m)
 			esc(fp, h->by);
 			fputs("</td><td>", fp);
 			esc(fp, h->with);
-			fprintf(fp, "</td><td>%s</td><td>", h->tls ? "yes" : "no");
+			fprintf(fp, "</td><td>%s</td><td>", h->tls ? _("yes") : _("no"));
 			if (h->have_delay)
 				fprintf(fp, "%.0f s", h->delay);
 			fputs("</td></tr>\n", fp);
@@ -411,17 +440,19 @@ details(FILE *fp, const struct mp_msgrep *m)
 		fputs("</table>\n", fp);
 	}
 	if (m->nar > 0) {
-		fputs("<h3>Authentication-Results headers (top to bottom)</h3><table>"
-		      "<tr><th>authserv-id</th><th>trusted</th><th>results</th></tr>\n",
-		      fp);
+		fprintf(fp,
+			"<h3>%s</h3><table><tr><th>authserv-id</th><th>%s</th><th>%s</th></tr>\n",
+			_("Authentication-Results headers (top to bottom)"), _("trusted"),
+			_("results"));
 		for (i = 0; i < m->nar; i++) {
 			const struct mp_rep_ar *a = &m->ar[i];
 
 			fputs("<tr><td class=\"mono\">", fp);
-			esc(fp, a->authserv_id != NULL ? a->authserv_id : "(none)");
-			fprintf(fp, "</td><td>%s</td><td class=\"mono\">", a->trusted ? "yes" : "no");
+			esc(fp, a->authserv_id != NULL ? a->authserv_id : _("(none)"));
+			fprintf(fp, "</td><td>%s</td><td class=\"mono\">",
+				a->trusted ? _("yes") : _("no"));
 			if (a->error != NULL) {
-				fputs("unparsable: ", fp);
+				fputs(_("unparsable: "), fp);
 				esc(fp, a->error);
 			}
 			for (j = 0; j < a->nresults; j++) {
@@ -445,28 +476,28 @@ mp_html_add(FILE *fp, const struct mp_msgrep *m, size_t index)
 	fprintf(fp, "<section class=\"message\" id=\"message-%zu\" data-verdict=\"%s\">\n", index + 1,
 		v);
 	fprintf(fp, "<header class=\"verdict %s\"><h1><span class=\"badge\">%s</span>%s</h1>\n", v,
-		m->pass ? "PASS" : "FAIL",
-		m->pass ? "The notification authenticates where it landed."
-			: "The notification does not authenticate as it should.");
+		m->pass ? _("PASS") : _("FAIL"),
+		m->pass ? _("The notification authenticates where it landed.")
+			: _("The notification does not authenticate as it should."));
 	fputs("<dl class=\"facts\">", fp);
 	if (m->subject != NULL) {
-		fputs("<dt>Subject</dt><dd>", fp);
+		fprintf(fp, "<dt>%s</dt><dd>", _("Subject"));
 		esc(fp, m->subject);
 		fputs("</dd>", fp);
 	}
 	if (m->from_address != NULL) {
-		fputs("<dt>From</dt><dd>", fp);
+		fprintf(fp, "<dt>%s</dt><dd>", _("From"));
 		esc(fp, m->from_address);
 		fputs("</dd>", fp);
 	}
 	if (m->test_id != NULL) {
-		fputs("<dt>Test id</dt><dd>", fp);
+		fprintf(fp, "<dt>%s</dt><dd>", _("Test id"));
 		esc(fp, m->test_id);
 		fputs("</dd>", fp);
 	}
 	if (m->delivery_seconds >= 0)
-		fprintf(fp, "<dt>Delivered in</dt><dd>%.1f s</dd>", m->delivery_seconds);
-	fputs("<dt>Source</dt><dd class=\"mono\">", fp);
+		fprintf(fp, "<dt>%s</dt><dd>%.1f s</dd>", _("Delivered in"), m->delivery_seconds);
+	fprintf(fp, "<dt>%s</dt><dd class=\"mono\">", _("Source"));
 	esc(fp, m->source);
 	fputs("</dd></dl>\n</header>\n<div class=\"cards\">\n", fp);
 	card_placement(fp, m);
@@ -482,7 +513,11 @@ mp_html_add(FILE *fp, const struct mp_msgrep *m, size_t index)
 void
 mp_html_close(FILE *fp, size_t count, size_t failed)
 {
-	fprintf(fp, "<footer>%zu message%s checked: %zu passed, %zu failed.</footer>\n", count,
-		count == 1 ? "" : "s", count - failed, failed);
+	fputs("<footer>", fp);
+	fprintf(fp,
+		mp_i18n_ngettext("%zu message checked: %zu passed, %zu failed.",
+				 "%zu messages checked: %zu passed, %zu failed.", count),
+		count, count - failed, failed);
+	fputs("</footer>\n", fp);
 	fputs("</main>\n</body>\n</html>\n", fp);
 }

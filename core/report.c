@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "html.h"
+#include "i18n.h"
 #include "util.h"
 
 #define MP_PROBLEMS_MAX 256 /* a message with more problems keeps the first ones */
@@ -157,61 +158,87 @@ static const struct {
 	const char *code;
 	const char *advice;
 } advice_table[] = {
-	{"SPF_FAIL", "Add the sending relay (its IP address or the platform's include:) to the "
-		     "SPF record of the envelope sender's domain."},
-	{"SPF_SOFTFAIL", "The SPF record ends in ~all and does not list the relay: add the relay's "
-			 "IP address or the platform's include: to it."},
-	{"SPF_NEUTRAL", "The SPF record does not say whether the relay may send: add the relay's IP "
-			"address or the platform's include: to it."},
-	{"SPF_NONE", "Publish an SPF record (TXT \"v=spf1 ... -all\") for the envelope sender's "
-		     "domain that lists the relay."},
-	{"SPF_PERMERROR", "Fix the SPF record: it is invalid, has more than one v=spf1 record, or "
-			  "needs more than 10 DNS lookups or 2 void lookups."},
-	{"SPF_TEMPERROR", "The DNS lookup for the SPF record failed; check that the domain's name "
-			  "servers answer, then run the check again."},
-	{"SPF_NOT_ALIGNED", "Use an envelope sender (bounce address) on the From domain or one of "
-			    "its subdomains, so SPF counts for DMARC."},
-	{"SPF_NO_CLIENT_IP", "Tell mailproof the receiving host with --authserv-id, or give the "
-			     "sending IP with --client-ip."},
-	{"DKIM_NONE", "Have the relay DKIM-sign the message for the From domain and publish the "
-		      "public key under the selector."},
-	{"DKIM_FAIL", "Compare the published DKIM key with the relay's signing key, and check that "
-		      "nothing changes the message after signing."},
-	{"DKIM_NOT_ALIGNED", "Sign with d= equal to the From domain (or its organizational "
-			     "domain), not the platform's own domain."},
-	{"DKIM_KEY_TOO_SHORT", "Publish a key of at least 2048 bits and sign with it."},
-	{"DKIM_KEY_TESTING", "Remove t=y from the DKIM key record once the tests pass."},
-	{"DMARC_FAIL", "Make SPF or DKIM pass for a domain aligned with the From domain."},
-	{"DMARC_MISSING", "Publish a DMARC record at _dmarc.<domain>, e.g. \"v=DMARC1; p=none; "
-			  "rua=mailto:...\"."},
-	{"DMARC_SYNTAX", "Correct the DMARC record: it must start with v=DMARC1 and carry a valid "
-			 "p= tag."},
-	{"DMARC_MULTIPLE", "Remove all but one v=DMARC1 TXT record at that name."},
-	{"DMARC_POLICY_NONE", "When the reports show all mail passes, raise the policy to "
-			      "p=quarantine or p=reject."},
-	{"DMARC_DISCOVERY_DIFFERS", "Publish the DMARC record at the From domain itself, so both "
-				    "discovery methods find the same record."},
-	{"RECEIVER_FAIL", "The receiving server rejected this check; its result decides where the "
-			  "mail lands. Fix the cause above and test again."},
-	{"RECEIVER_DISAGREES", "Check the receiver's DNS view (caches, split DNS) and run the test "
-			       "again after the TTL has passed."},
-	{"AR_TRUST_DEFAULT", "Name the receiving host with --authserv-id (a leading dot trusts a "
-			     "whole domain)."},
-	{"AR_NONE_TRUSTED", "Name the receiving host with --authserv-id, or check the message as "
-			    "delivered (not a forwarded copy)."},
-	{"PLACEMENT_JUNK", "Fix any failing check above first; when SPF, DKIM and DMARC all pass, "
-			   "the receiver judged the content or the sender's reputation: ask its "
-			   "administrator, or mark the message as not spam and test again."},
-	{"RECEIVER_TEMPERROR", "The receiver could not finish its check (DNS timeout): check the "
-			       "domain's name servers and send the test again."},
-	{"MESSAGE_MALFORMED", "Check the file: it must be one message in RFC 5322 form, an mbox "
-			      "or a Maildir."},
-	{"MESSAGE_UNREADABLE", "Check the file: it must be one message in RFC 5322 form, an mbox "
-			       "or a Maildir."},
-	{"FROM_MISSING", "The message needs exactly one From address."},
-	{"FROM_MULTIPLE", "The message needs exactly one From address."},
-	{"DNS_TEMPORARY", "A DNS lookup failed (timeout or server failure): check the resolver or "
-			  "the domain's name servers and run the check again."},
+	{"SPF_FAIL",
+	 N_("Add the sending relay (its IP address or the platform's include:) to the SPF "
+	    "record of the envelope sender's domain.")},
+	{"SPF_SOFTFAIL",
+	 N_("The SPF record ends in ~all and does not list the relay: add the relay's IP "
+	    "address or the platform's include: to it.")},
+	{"SPF_NEUTRAL",
+	 N_("The SPF record does not say whether the relay may send: add the relay's IP "
+	    "address or the platform's include: to it.")},
+	{"SPF_NONE",
+	 N_("Publish an SPF record (TXT \"v=spf1 ... -all\") for the envelope sender's domain "
+	    "that lists the relay.")},
+	{"SPF_PERMERROR",
+	 N_("Fix the SPF record: it is invalid, has more than one v=spf1 record, or needs more "
+	    "than 10 DNS lookups or 2 void lookups.")},
+	{"SPF_TEMPERROR",
+	 N_("The DNS lookup for the SPF record failed; check that the domain's name servers "
+	    "answer, then run the check again.")},
+	{"SPF_NOT_ALIGNED",
+	 N_("Use an envelope sender (bounce address) on the From domain or one of its "
+	    "subdomains, so SPF counts for DMARC.")},
+	{"SPF_NO_CLIENT_IP",
+	 N_("Tell mailproof the receiving host with --authserv-id, or give the sending IP with "
+	    "--client-ip.")},
+	{"DKIM_NONE",
+	 N_("Have the relay DKIM-sign the message for the From domain and publish the public "
+	    "key under the selector.")},
+	{"DKIM_FAIL",
+	 N_("Compare the published DKIM key with the relay's signing key, and check that "
+	    "nothing changes the message after signing.")},
+	{"DKIM_NOT_ALIGNED",
+	 N_("Sign with d= equal to the From domain (or its organizational domain), not the "
+	    "platform's own domain.")},
+	{"DKIM_KEY_TOO_SHORT",
+	 N_("Publish a key of at least 2048 bits and sign with it.")},
+	{"DKIM_KEY_TESTING",
+	 N_("Remove t=y from the DKIM key record once the tests pass.")},
+	{"DMARC_FAIL",
+	 N_("Make SPF or DKIM pass for a domain aligned with the From domain.")},
+	{"DMARC_MISSING",
+	 N_("Publish a DMARC record at _dmarc.<domain>, e.g. \"v=DMARC1; p=none; "
+	    "rua=mailto:...\".")},
+	{"DMARC_SYNTAX",
+	 N_("Correct the DMARC record: it must start with v=DMARC1 and carry a valid p= tag.")},
+	{"DMARC_MULTIPLE",
+	 N_("Remove all but one v=DMARC1 TXT record at that name.")},
+	{"DMARC_POLICY_NONE",
+	 N_("When the reports show all mail passes, raise the policy to p=quarantine or "
+	    "p=reject.")},
+	{"DMARC_DISCOVERY_DIFFERS",
+	 N_("Publish the DMARC record at the From domain itself, so both discovery methods "
+	    "find the same record.")},
+	{"RECEIVER_FAIL",
+	 N_("The receiving server rejected this check; its result decides where the mail "
+	    "lands. Fix the cause above and test again.")},
+	{"RECEIVER_DISAGREES",
+	 N_("Check the receiver's DNS view (caches, split DNS) and run the test again after "
+	    "the TTL has passed.")},
+	{"AR_TRUST_DEFAULT",
+	 N_("Name the receiving host with --authserv-id (a leading dot trusts a whole domain).")},
+	{"AR_NONE_TRUSTED",
+	 N_("Name the receiving host with --authserv-id, or check the message as delivered "
+	    "(not a forwarded copy).")},
+	{"PLACEMENT_JUNK",
+	 N_("Fix any failing check above first; when SPF, DKIM and DMARC all pass, the "
+	    "receiver judged the content or the sender's reputation: ask its administrator, or "
+	    "mark the message as not spam and test again.")},
+	{"RECEIVER_TEMPERROR",
+	 N_("The receiver could not finish its check (DNS timeout): check the domain's name "
+	    "servers and send the test again.")},
+	{"MESSAGE_MALFORMED",
+	 N_("Check the file: it must be one message in RFC 5322 form, an mbox or a Maildir.")},
+	{"MESSAGE_UNREADABLE",
+	 N_("Check the file: it must be one message in RFC 5322 form, an mbox or a Maildir.")},
+	{"FROM_MISSING",
+	 N_("The message needs exactly one From address.")},
+	{"FROM_MULTIPLE",
+	 N_("The message needs exactly one From address.")},
+	{"DNS_TEMPORARY",
+	 N_("A DNS lookup failed (timeout or server failure): check the resolver or the "
+	    "domain's name servers and run the check again.")},
 };
 
 const char *
@@ -221,7 +248,7 @@ mp_problem_advice(const char *code)
 
 	for (i = 0; i < sizeof(advice_table) / sizeof(advice_table[0]); i++)
 		if (strcmp(advice_table[i].code, code) == 0)
-			return advice_table[i].advice;
+			return _(advice_table[i].advice);
 	return NULL;
 }
 
@@ -523,7 +550,7 @@ text_check(struct mp_report *r, const char *name, const char *res, bool required
 	const char *mark = !required ? "  " : passed ? "ok" : "!!";
 
 	fprintf(fp, "  %s %-6s %s%-9s%s ", mark, name, col(r, result_color(res)),
-		res != NULL ? res : "n/a", col(r, C_OFF));
+		res != NULL ? res : _("n/a"), col(r, C_OFF));
 }
 
 /* " spf, dkim and dmarc" for the check bits in `bits`. */
@@ -546,12 +573,37 @@ headline_checks(FILE *fp, const struct mp_msgrep *m, unsigned bits)
 			list[n++] = names[i];
 	if (n == 0)
 		return;
-	fputs(n == 1 ? " check " : " checks ", fp);
+	fputs(mp_i18n_ngettext(" check ", " checks ", n), fp);
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			fputs(i + 1 == n ? " and " : ", ", fp);
+			fputs(i + 1 == n ? _(" and ") : ", ", fp);
 		fputs(list[i], fp);
 	}
+}
+
+/* Number of characters (not bytes) in UTF-8 s: translated labels align by what shows. */
+static size_t
+u8_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* "  Label:" padded to the column where the values start (translations vary in length). */
+static void
+text_label(FILE *fp, const char *label)
+{
+	size_t w = u8_width(label);
+
+	fputs("  ", fp);
+	fputs(label, fp);
+	do
+		fputc(' ', fp);
+	while (++w < 13);
 }
 
 /* The Received chain, oldest hop first: who handed it to whom, TLS, and the delay. */
@@ -563,7 +615,10 @@ text_hops(FILE *fp, const struct mp_msgrep *m)
 	for (i = 0; i < m->nhops; i++) {
 		const struct mp_rep_hop *h = &m->hops[i];
 
-		fprintf(fp, "  Hop %-2zu       ", i + 1);
+		char hop[32];
+
+		snprintf(hop, sizeof(hop), _("Hop %zu"), i + 1);
+		text_label(fp, hop);
 		/* A HELO that is an address literal says nothing the address does not. */
 		if (h->from == NULL || h->from[0] != '[' || h->from_ip == NULL)
 			put_safe(fp, h->from != NULL ? h->from : "?");
@@ -575,16 +630,16 @@ text_hops(FILE *fp, const struct mp_msgrep *m)
 		fputs(" -> ", fp);
 		put_safe(fp, h->by != NULL ? h->by : "?");
 		if (h->with != NULL) {
-			fputs(" with ", fp);
+			fputs(_(" with "), fp);
 			put_safe(fp, h->with);
 		}
-		fputs(h->tls ? ", TLS" : ", no TLS", fp);
+		fputs(h->tls ? ", TLS" : _(", no TLS"), fp);
 		if (h->have_delay)
 			fprintf(fp, ", %+.0f s", h->delay);
 		else if (!h->have_time)
-			fputs(", time unknown", fp);
+			fputs(_(", time unknown"), fp);
 		if (h->receiver)
-			fputs(" (arrival at the receiver)", fp);
+			fputs(_(" (arrival at the receiver)"), fp);
 		fputc('\n', fp);
 	}
 }
@@ -599,40 +654,40 @@ add_text(struct mp_report *r, const struct mp_msgrep *m)
 	if (!first)
 		fputc('\n', fp);
 	fprintf(fp, "%s%s%s%s  ", col(r, C_BOLD), col(r, m->pass ? C_GREEN : C_RED),
-		m->pass ? "PASS" : "FAIL", col(r, C_OFF));
+		m->pass ? _("PASS") : _("FAIL"), col(r, C_OFF));
 	put_safe(fp, m->source != NULL ? m->source : "-");
 	if (m->folder != NULL) {
 		fputs(" (", fp);
 		put_safe(fp, m->folder);
 		fputc(')', fp);
 	}
-	fputs(m->pass ? ": passes" : ": fails", fp);
+	fputs(m->pass ? _(": passes") : _(": fails"), fp);
 	headline_checks(fp, m, m->pass ? m->passed : (m->checked & ~m->passed));
 	fputc('\n', fp);
 	if (r->opts.quiet)
 		return;
 	if (m->subject != NULL) {
-		fputs("  Subject:     ", fp);
+		text_label(fp, _("Subject:"));
 		put_safe(fp, m->subject);
 		fputc('\n', fp);
 	}
 	if (m->from_address != NULL) {
-		fputs("  From:        ", fp);
+		text_label(fp, _("From:"));
 		put_safe(fp, m->from_address);
 		fputc('\n', fp);
 	}
 	if (m->env_address != NULL) {
-		fputs("  Envelope:    ", fp);
+		text_label(fp, _("Envelope:"));
 		put_safe(fp, m->env_address);
 		fputc('\n', fp);
 	}
 	if (m->message_id != NULL) {
-		fputs("  Message-ID:  ", fp);
+		text_label(fp, _("Message-ID:"));
 		put_safe(fp, m->message_id);
 		fputc('\n', fp);
 	}
 	if (m->test_id != NULL) {
-		fputs("  Test id:     ", fp);
+		text_label(fp, _("Test id:"));
 		put_safe(fp, m->test_id);
 		fputc('\n', fp);
 	}
@@ -641,22 +696,22 @@ add_text(struct mp_report *r, const struct mp_msgrep *m)
 	if (m->spf != NULL) {
 		text_check(r, "SPF", m->spf->result, m->checked & MP_CHECK_SPF,
 			   m->passed & MP_CHECK_SPF);
-		fputs("client ", fp);
-		put_safe(fp, m->spf->client_ip != NULL ? m->spf->client_ip : "unknown");
+		fputs(_("client "), fp);
+		put_safe(fp, m->spf->client_ip != NULL ? m->spf->client_ip : _("unknown"));
 		if (m->spf->domain != NULL) {
-			fputs(", domain ", fp);
+			fputs(_(", domain "), fp);
 			put_safe(fp, m->spf->domain);
-			fputs(m->spf->aligned ? " (aligned)" : " (not aligned)", fp);
+			fputs(m->spf->aligned ? _(" (aligned)") : _(" (not aligned)"), fp);
 		}
 		fputc('\n', fp);
 	} else {
 		text_check(r, "SPF", NULL, m->checked & MP_CHECK_SPF, m->passed & MP_CHECK_SPF);
-		fputs("not evaluated\n", fp);
+		fputs(_("not evaluated\n"), fp);
 	}
 	if (m->ndkim == 0) {
 		text_check(r, "DKIM", "none", m->checked & MP_CHECK_DKIM,
 			   m->passed & MP_CHECK_DKIM);
-		fputs("no DKIM-Signature\n", fp);
+		fputs(_("no DKIM-Signature\n"), fp);
 	}
 	for (i = 0; i < m->ndkim; i++) {
 		const struct mp_rep_dkim *d = &m->dkim[i];
@@ -670,10 +725,10 @@ add_text(struct mp_report *r, const struct mp_msgrep *m)
 		fputc(' ', fp);
 		put_safe(fp, d->algorithm != NULL ? d->algorithm : "?");
 		if (d->key_bits > 0)
-			fprintf(fp, " %u bits", d->key_bits);
+			fprintf(fp, _(" %u bits"), d->key_bits);
 		if (d->testing)
-			fputs(" testing", fp);
-		fputs(d->aligned ? " (aligned)" : " (not aligned)", fp);
+			fputs(_(" testing"), fp);
+		fputs(d->aligned ? _(" (aligned)") : _(" (not aligned)"), fp);
 		if (d->error != NULL) {
 			fputs(": ", fp);
 			put_safe(fp, d->error);
@@ -686,27 +741,30 @@ add_text(struct mp_report *r, const struct mp_msgrep *m)
 		if (m->dmarc->policy != NULL)
 			fprintf(fp, "p=%s", m->dmarc->policy);
 		else
-			fputs("no policy", fp);
+			fputs(_("no policy"), fp);
 		if (m->dmarc->from_domain != NULL) {
-			fputs(" for ", fp);
+			fputs(_(" for "), fp);
 			put_safe(fp, m->dmarc->from_domain);
 		}
-		fprintf(fp, " (aligned SPF pass: %s, aligned DKIM pass: %s)\n",
-			m->dmarc->spf_aligned ? "yes" : "no", m->dmarc->dkim_aligned ? "yes" : "no");
+		fprintf(fp, _(" (aligned SPF pass: %s, aligned DKIM pass: %s)\n"),
+			m->dmarc->spf_aligned ? _("yes") : _("no"),
+			m->dmarc->dkim_aligned ? _("yes") : _("no"));
 	} else {
 		text_check(r, "DMARC", NULL, m->checked & MP_CHECK_DMARC,
 			   m->passed & MP_CHECK_DMARC);
-		fputs("not evaluated\n", fp);
+		fputs(_("not evaluated\n"), fp);
 	}
 	if (m->checked & MP_CHECK_PLACEMENT) {
-		text_check(r, "Folder", (m->passed & MP_CHECK_PLACEMENT) ? "pass" : "fail", true,
+		text_check(r, _("Folder"), (m->passed & MP_CHECK_PLACEMENT) ? "pass" : "fail", true,
 			   m->passed & MP_CHECK_PLACEMENT);
-		put_safe(fp, m->folder != NULL ? m->folder : "unknown");
+		put_safe(fp, m->folder != NULL ? m->folder : _("unknown"));
 		fputc('\n', fp);
 	}
 
-	if (m->delivery_seconds >= 0)
-		fprintf(fp, "  Delivery:    %.0f s from sending to the receiver\n", m->delivery_seconds);
+	if (m->delivery_seconds >= 0) {
+		text_label(fp, _("Delivery:"));
+		fprintf(fp, _("%.0f s from sending to the receiver\n"), m->delivery_seconds);
+	}
 	text_hops(fp, m);
 
 	/* What the receiver wrote, trusted headers only, one line per receiver. */
@@ -719,8 +777,9 @@ add_text(struct mp_report *r, const struct mp_msgrep *m)
 		if (i == 0 || !m->ar[i - 1].trusted || !same_id(m->ar[i - 1].authserv_id, ar->authserv_id)) {
 			if (i > 0 && m->ar[i - 1].trusted)
 				fputc('\n', fp);
-			fputs("  Receiver ", fp);
-			put_safe(fp, ar->authserv_id != NULL ? ar->authserv_id : "(no authserv-id)");
+			fputs(_("  Receiver "), fp);
+			put_safe(fp,
+				 ar->authserv_id != NULL ? ar->authserv_id : _("(no authserv-id)"));
 			fputs(":", fp);
 		}
 		for (j = 0; j < ar->nresults; j++) {
@@ -738,12 +797,12 @@ add_text(struct mp_report *r, const struct mp_msgrep *m)
 		const char *adv = mp_problem_advice(p->code);
 		bool e = p->severity == MP_SEV_ERROR;
 
-		fprintf(fp, "  %s%s%s %s: ", col(r, e ? C_RED : C_YELLOW), e ? "error" : "warning",
-			col(r, C_OFF), p->code);
+		fprintf(fp, "  %s%s%s %s: ", col(r, e ? C_RED : C_YELLOW),
+			e ? _("error") : _("warning"), col(r, C_OFF), p->code);
 		put_safe(fp, p->message);
 		fputc('\n', fp);
 		if (adv != NULL)
-			fprintf(fp, "      what to do: %s\n", adv);
+			fprintf(fp, _("      what to do: %s\n"), adv);
 	}
 }
 
@@ -895,8 +954,11 @@ mp_report_close(struct mp_report *r, struct mp_err *err)
 		break;
 	case MP_FMT_TEXT:
 		if (r->count > 1 && !r->opts.quiet)
-			fprintf(r->fp, "\n%zu message%s checked: %zu passed, %zu failed\n", r->count,
-				r->count == 1 ? "" : "s", r->count - r->failed, r->failed);
+			fprintf(r->fp,
+				mp_i18n_ngettext("\n%zu message checked: %zu passed, %zu failed\n",
+						 "\n%zu messages checked: %zu passed, %zu failed\n",
+						 r->count),
+				r->count, r->count - r->failed, r->failed);
 		break;
 	}
 	if (fflush(r->fp) != 0 || ferror(r->fp))

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "resolver.h"
 #include "util.h"
 
@@ -866,34 +867,39 @@ spf_explain(struct mp_spf *s, struct mp_spf_result *out, SPF_result_t r, SPF_err
 	}
 	switch (r) {
 	case SPF_RESULT_PASS:
-		rc = mp_buf_printf(&b, "%s is permitted by the SPF record of %s", ip, dom);
+		rc = mp_buf_printf(&b, _("%s is permitted by the SPF record of %s"), ip, dom);
 		break;
 	case SPF_RESULT_FAIL:
-		rc = mp_buf_printf(&b, "%s is not permitted by the SPF record of %s", ip, dom);
+		rc = mp_buf_printf(&b, _("%s is not permitted by the SPF record of %s"), ip, dom);
 		break;
 	case SPF_RESULT_SOFTFAIL:
-		rc = mp_buf_printf(&b, "%s is not permitted by the SPF record of %s, which "
-				   "asks only for a soft fail (~)", ip, dom);
+		rc = mp_buf_printf(&b,
+				   _("%s is not permitted by the SPF record of %s, which asks "
+				     "only for a soft fail (~)"),
+				   ip, dom);
 		break;
 	case SPF_RESULT_NEUTRAL:
-		rc = mp_buf_printf(&b, "the SPF record of %s says nothing about %s (neutral)",
+		rc = mp_buf_printf(&b, _("the SPF record of %s says nothing about %s (neutral)"),
 				   dom, ip);
 		break;
 	case SPF_RESULT_NONE:
-		rc = mp_buf_printf(&b, "%s has no SPF record", dom);
+		rc = mp_buf_printf(&b, _("%s has no SPF record"), dom);
 		break;
 	case SPF_RESULT_TEMPERROR:
-		rc = mp_buf_printf(&b, "a DNS lookup for the SPF record of %s failed "
-				   "temporarily", dom);
+		rc = mp_buf_printf(&b, _("a DNS lookup for the SPF record of %s failed "
+					 "temporarily"),
+				   dom);
 		break;
 	case SPF_RESULT_PERMERROR:
 	case SPF_RESULT_INVALID:
 	default:
 		if (code == SPF_E_BIG_DNS)
-			rc = mp_buf_printf(&b, "an mx or ptr term of the SPF record of %s needs "
-					   "more than 10 address lookups (RFC 7208 4.6.4)", dom);
+			rc = mp_buf_printf(&b,
+					   _("an mx or ptr term of the SPF record of %s needs more "
+					     "than 10 address lookups (RFC 7208 4.6.4)"),
+					   dom);
 		else
-			rc = mp_buf_printf(&b, "the SPF record of %s is invalid: %s", dom,
+			rc = mp_buf_printf(&b, _("the SPF record of %s is invalid: %s"), dom,
 					   SPF_strerror(code));
 		break;
 	}
@@ -1073,4 +1079,37 @@ mp_spf_result_dispose(struct mp_spf_result *r)
 	free(r->record);
 	free(r->explanation);
 	memset(r, 0, sizeof(*r));
+}
+
+int
+mp_spf_record_check(const char *rec, size_t len, struct mp_err *err)
+{
+	struct mp_buf norm;
+	const char *bad = NULL;
+	int rc = 0;
+
+	mp_buf_init(&norm, len + 16);
+	if (len < 6 || strncasecmp(rec, "v=spf1", 6) != 0 || (len > 6 && rec[6] != ' ')) {
+		rc = mp_err_set(err, MP_EPARSE, "the record does not start with \"v=spf1 \"");
+		goto out;
+	}
+	if (memchr(rec, '\0', len) != NULL) {
+		rc = mp_err_set(err, MP_EPARSE, "the record contains a NUL byte");
+		goto out;
+	}
+	if (!spf_record_normalize(rec, len, &norm, &bad)) {
+		size_t n;
+
+		if (bad == NULL) {
+			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (n = 0; bad + n < rec + len && bad[n] != ' '; n++)
+			;
+		rc = mp_err_set(err, MP_EPARSE, "invalid term \"%.*s\" (RFC 7208 12)",
+				n > 60 ? 60 : (int)n, bad);
+	}
+out:
+	mp_buf_dispose(&norm);
+	return rc;
 }

@@ -9,6 +9,8 @@
 #ifndef MP_SPF_H
 #define MP_SPF_H
 
+#include <stddef.h>
+
 #include "error.h"
 
 #define MP_SPF_MAX_DNS_TERMS 10 /* RFC 7208 4.6.4 */
@@ -50,5 +52,12 @@ void mp_spf_free(struct mp_spf *s);
 int mp_spf_check(struct mp_spf *s, const char *client_ip, const char *helo,
 		 const char *mail_from, struct mp_spf_result *out, struct mp_err *err);
 void mp_spf_result_dispose(struct mp_spf_result *r);
+
+/*
+ * Checks one record (starting "v=spf1") against the RFC 7208 section 12 grammar, the
+ * same check every evaluation applies.  Returns 0; MP_EPARSE with err naming the
+ * offending term; MP_ENOMEM.
+ */
+int mp_spf_record_check(const char *rec, size_t len, struct mp_err *err);
 
 #endif

@@ -17,6 +17,7 @@
 #include "dkim.h"
 #include "dmarc.h"
 #include "hdr.h"
+#include "i18n.h"
 #include "msg.h"
 #include "received.h"
 #include "resolver.h"
@@ -208,13 +209,13 @@ read_identity(struct check *c, struct mp_msgrep *rep)
 	nfrom = mp_headers_count_named(c->hdrs, "From");
 	if (nfrom == 0) {
 		mp_msgrep_problem(rep, MP_SEV_ERROR, "FROM_MISSING",
-				  "The message has no From header, so DMARC cannot be checked.");
+				  _("The message has no From header, so DMARC cannot be checked."));
 		return;
 	}
 	if (nfrom > 1) {
 		mp_msgrep_problem(rep, MP_SEV_ERROR, "FROM_MULTIPLE",
-				  "The message has %zu From headers; receivers reject or "
-				  "quarantine such mail (RFC 7489 6.6.1).",
+				  _("The message has %zu From headers; receivers reject or "
+				    "quarantine such mail (RFC 7489 6.6.1)."),
 				  nfrom);
 		return;
 	}
@@ -222,14 +223,15 @@ read_identity(struct check *c, struct mp_msgrep *rep)
 	memset(mb, 0, sizeof(mb));
 	if (mp_hdr_mailboxes(f->value, f->value_len, mb, MAX_FROM, &n, &err) != 0 || n == 0) {
 		mp_msgrep_problem(rep, MP_SEV_ERROR, "FROM_MISSING",
-				  "The From header holds no usable address%s%s.",
+				  _("The From header holds no usable address%s%s."),
 				  err.msg[0] != '\0' ? ": " : "", err.msg);
 	} else if (n > 1) {
-		mp_msgrep_problem(rep, MP_SEV_ERROR, "FROM_MULTIPLE",
-				  "The From header holds %zu addresses; DMARC needs exactly one.", n);
+		mp_msgrep_problem(
+		    rep, MP_SEV_ERROR, "FROM_MULTIPLE",
+		    _("The From header holds %zu addresses; DMARC needs exactly one."), n);
 	} else if (mb[0].domain == NULL) {
 		mp_msgrep_problem(rep, MP_SEV_ERROR, "FROM_MISSING",
-				  "The From address has no domain.");
+				  _("The From address has no domain."));
 	} else {
 		rep->from_address = mp_utf8_clean(mb[0].address, strlen(mb[0].address));
 		rep->from_domain = mp_strdup_z(mb[0].domain);
@@ -331,36 +333,43 @@ read_authres(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 		c->ar_trusted[c->nar] = ok;
 		any = any || ok;
 		if (ar->error != NULL)
-			mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_UNPARSABLE",
-					  "An Authentication-Results header cannot be parsed (%s); "
-					  "it is ignored.",
-					  ar->error);
+			mp_msgrep_problem(
+			    rep, MP_SEV_WARNING, "AR_UNPARSABLE",
+			    _("An Authentication-Results header cannot be parsed (%s); "
+			      "it is ignored."),
+			    ar->error);
 		c->nar++;
 	}
 	if (below_id != NULL)
-		mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_BELOW_RECEIVER",
-				  "An Authentication-Results header (%s) sits below the Received "
-				  "field of %s, where the receiver took the message over: it came "
-				  "with the message and anyone can write one, so it is ignored.",
-				  below_id,
-				  c->hops[c->pick].by_host != NULL ? c->hops[c->pick].by_host
-								   : "the receiving host");
+		mp_msgrep_problem(
+		    rep, MP_SEV_WARNING, "AR_BELOW_RECEIVER",
+		    _("An Authentication-Results header (%s) sits below the Received "
+		      "field of %s, where the receiver took the message over: it came "
+		      "with the message and anyone can write one, so it is ignored."),
+		    below_id,
+		    c->hops[c->pick].by_host != NULL ? c->hops[c->pick].by_host
+						     : _("the receiving host"));
 	if (v->nauthserv == 0 && ntop > 0)
-		mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_TRUST_DEFAULT",
-				  "No --authserv-id given: the topmost Authentication-Results "
-				  "header%s (%s%s) %s trusted as the receiver's.",
-				  ntop > 1 ? "s" : "",
-				  top_implied ? "without authserv-id, added at " : "",
-				  top_id != NULL ? top_id : "an unknown host", ntop > 1 ? "are" : "is");
+		mp_msgrep_problem(
+		    rep, MP_SEV_WARNING, "AR_TRUST_DEFAULT",
+		    mp_i18n_ngettext("No --authserv-id given: the topmost "
+				     "Authentication-Results header (%s%s) is trusted "
+				     "as the receiver's.",
+				     "No --authserv-id given: the topmost "
+				     "Authentication-Results headers (%s%s) are trusted "
+				     "as the receiver's.",
+				     ntop),
+		    top_implied ? _("without authserv-id, added at ") : "",
+		    top_id != NULL ? top_id : _("an unknown host"));
 	if (!any && c->nar == 0 && v->nauthserv > 0)
 		mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_NONE_TRUSTED",
-				  "The message has no Authentication-Results header, so what the "
-				  "receiver concluded is unknown; only mailproof's own checks "
-				  "count.");
+				  _("The message has no Authentication-Results header, so what the "
+				    "receiver concluded is unknown; only mailproof's own checks "
+				    "count."));
 	else if (!any && v->nauthserv > 0)
 		mp_msgrep_problem(rep, MP_SEV_WARNING, "AR_NONE_TRUSTED",
-				  "No Authentication-Results header comes from a trusted "
-				  "receiver (--authserv-id).");
+				  _("No Authentication-Results header comes from a trusted "
+				    "receiver (--authserv-id)."));
 }
 
 /* Copies the parsed headers into the report, cleaned for output. */
@@ -455,7 +464,7 @@ is_failure(const char *res)
 static const char *
 ar_name(const struct check *c, size_t i)
 {
-	return c->ar_host[i] != NULL ? c->ar_host[i] : "the receiver";
+	return c->ar_host[i] != NULL ? c->ar_host[i] : _("the receiver");
 }
 
 /* ---- DKIM --------------------------------------------------------------------------- */
@@ -652,20 +661,20 @@ spf_problem(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 	if (strcmp(res, "pass") == 0)
 		return;
 	if (strcmp(res, "fail") == 0)
-		mp_msgrep_problem(rep, s, "SPF_FAIL", "SPF fails: %s.", why);
+		mp_msgrep_problem(rep, s, "SPF_FAIL", _("SPF fails: %s."), why);
 	else if (strcmp(res, "softfail") == 0)
-		mp_msgrep_problem(rep, s, "SPF_SOFTFAIL", "SPF soft-fails: %s.", why);
+		mp_msgrep_problem(rep, s, "SPF_SOFTFAIL", _("SPF soft-fails: %s."), why);
 	else if (strcmp(res, "neutral") == 0)
-		mp_msgrep_problem(rep, s, "SPF_NEUTRAL", "SPF is neutral: %s.", why);
+		mp_msgrep_problem(rep, s, "SPF_NEUTRAL", _("SPF is neutral: %s."), why);
 	else if (strcmp(res, "none") == 0)
-		mp_msgrep_problem(rep, s, "SPF_NONE", "%s has no SPF record.",
-				  c->spf.domain != NULL ? c->spf.domain : "The sender's domain");
+		mp_msgrep_problem(rep, s, "SPF_NONE", _("%s has no SPF record."),
+				  c->spf.domain != NULL ? c->spf.domain : _("The sender's domain"));
 	else if (strcmp(res, "temperror") == 0) {
 		mp_msgrep_problem(rep, MP_SEV_ERROR, "DNS_TEMPORARY",
-				  "The SPF check could not finish: %s.", why);
+				  _("The SPF check could not finish: %s."), why);
 		c->temp = true;
 	} else
-		mp_msgrep_problem(rep, s, "SPF_PERMERROR", "The SPF record is broken: %s.", why);
+		mp_msgrep_problem(rep, s, "SPF_PERMERROR", _("The SPF record is broken: %s."), why);
 }
 
 /* Our own SPF evaluation; reported after DMARC, which knows the alignment mode. */
@@ -678,9 +687,9 @@ run_spf(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep, struct mp
 
 	if (c->client_ip == NULL) {
 		mp_msgrep_problem(rep, sev_for(v, MP_CHECK_SPF), "SPF_NO_CLIENT_IP",
-				  "The IP address that handed the message to the receiver cannot "
-				  "be found in its headers, so SPF was not checked; give it with "
-				  "--client-ip.");
+				  _("The IP address that handed the message to the receiver cannot "
+				    "be found in its headers, so SPF was not checked; give it with "
+				    "--client-ip."));
 		return;
 	}
 	/* Microsoft and policyd-spf write smtp.mailfrom as a bare domain: SPF needs an
@@ -695,17 +704,18 @@ run_spf(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep, struct mp
 	}
 	if (mp_spf_check(v->spf, c->client_ip, c->helo, mf, &c->spf, err) != 0) {
 		mp_msgrep_problem(rep, sev_for(v, MP_CHECK_SPF), "SPF_PERMERROR",
-				  "SPF could not be evaluated: %s.", err->msg);
+				  _("SPF could not be evaluated: %s."), err->msg);
 		goto out;
 	}
 	c->have_spf = true;
 	if (c->null_sender)
-		mp_msgrep_problem(rep, MP_SEV_WARNING, "ENVELOPE_NULL",
-				  "The envelope sender is empty (MAIL FROM:<>, as for a bounce), so "
-				  "SPF checks the HELO name %s instead; that is rarely aligned with "
-				  "the From domain. Send with a bounce address on the customer's "
-				  "domain.",
-				  c->helo != NULL ? c->helo : "(none)");
+		mp_msgrep_problem(
+		    rep, MP_SEV_WARNING, "ENVELOPE_NULL",
+		    _("The envelope sender is empty (MAIL FROM:<>, as for a bounce), so "
+		      "SPF checks the HELO name %s instead; that is rarely aligned with "
+		      "the From domain. Send with a bounce address on the customer's "
+		      "domain."),
+		    c->helo != NULL ? c->helo : _("(none)"));
 out:
 	free(mail_from);
 }
@@ -732,10 +742,10 @@ check_spf(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 	spf_problem(v, c, rep);
 	if (strcmp(c->spf.result, "pass") == 0 && !s->aligned && rep->from_domain != NULL)
 		mp_msgrep_problem(rep, sev_for(v, MP_CHECK_SPF), "SPF_NOT_ALIGNED",
-				  "SPF passes for %s, which is not aligned with the From domain "
-				  "%s%s.",
+				  _("SPF passes for %s, which is not aligned with the From domain "
+				    "%s%s."),
 				  c->spf.domain != NULL ? c->spf.domain : "?", rep->from_domain,
-				  strict ? " (the DMARC record asks for strict alignment)" : "");
+				  strict ? _(" (the DMARC record asks for strict alignment)") : "");
 	if (strcmp(c->spf.result, "pass") == 0 && s->aligned)
 		rep->passed |= MP_CHECK_SPF;
 }
@@ -749,7 +759,7 @@ check_dkim(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 	size_t i;
 
 	if (c->nsigs == 0) {
-		mp_msgrep_problem(rep, s, "DKIM_NONE", "The message has no DKIM signature.");
+		mp_msgrep_problem(rep, s, "DKIM_NONE", _("The message has no DKIM signature."));
 		return;
 	}
 	rep->dkim = calloc(c->nsigs, sizeof(*rep->dkim));
@@ -774,19 +784,20 @@ check_dkim(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 			any_aligned_pass = any_aligned_pass || d->aligned;
 			if (g->testing)
 				mp_msgrep_problem(rep, MP_SEV_WARNING, "DKIM_KEY_TESTING",
-						  "The key %s._domainkey.%s is marked as testing "
-						  "(t=y); receivers may ignore the signature.",
+						  _("The key %s._domainkey.%s is marked as testing "
+						    "(t=y); receivers may ignore the signature."),
 						  g->selector, g->domain);
 			if (g->key_bits > 0 && g->key_bits < 2048 && strncmp(g->algorithm, "rsa", 3) == 0)
 				mp_msgrep_problem(rep, MP_SEV_WARNING, "DKIM_KEY_TOO_SHORT",
-						  "The key %s._domainkey.%s has %u bits; 2048 is "
-						  "recommended.",
+						  _("The key %s._domainkey.%s has %u bits; 2048 is "
+						    "recommended."),
 						  g->selector, g->domain, g->key_bits);
 		} else if (strcmp(g->result, "temperror") == 0) {
 			c->temp = true;
 			mp_msgrep_problem(rep, MP_SEV_ERROR, "DNS_TEMPORARY",
-					  "The DKIM key of d=%s s=%s could not be fetched: %s.",
-					  g->domain ? g->domain : "?", g->selector ? g->selector : "?",
+					  _("The DKIM key of d=%s s=%s could not be fetched: %s."),
+					  g->domain ? g->domain : "?",
+					  g->selector ? g->selector : "?",
 					  g->error ? g->error : "DNS failure");
 		}
 	}
@@ -797,16 +808,17 @@ check_dkim(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 		if (strcmp(g->result, "pass") == 0 || strcmp(g->result, "temperror") == 0)
 			continue;
 		mp_msgrep_problem(rep, any_aligned_pass ? MP_SEV_WARNING : s, "DKIM_FAIL",
-				  "The DKIM signature d=%s s=%s does not verify: %s.",
+				  _("The DKIM signature d=%s s=%s does not verify: %s."),
 				  g->domain ? g->domain : "?", g->selector ? g->selector : "?",
 				  g->error ? g->error : g->result);
 	}
 	if (any_pass && !any_aligned_pass && rep->from_domain != NULL)
-		mp_msgrep_problem(rep, s, "DKIM_NOT_ALIGNED",
-				  "DKIM passes, but no passing signature has a d= aligned with the "
-				  "From domain %s%s.",
-				  rep->from_domain,
-				  strict ? " (the DMARC record asks for strict alignment)" : "");
+		mp_msgrep_problem(
+		    rep, s, "DKIM_NOT_ALIGNED",
+		    _("DKIM passes, but no passing signature has a d= aligned with the "
+		      "From domain %s%s."),
+		    rep->from_domain,
+		    strict ? _(" (the DMARC record asks for strict alignment)") : "");
 	if (any_aligned_pass)
 		rep->passed |= MP_CHECK_DKIM;
 }
@@ -837,7 +849,7 @@ run_dmarc(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep, struct 
 	rc = mp_dmarc_evaluate(v->dmarc, &in, &c->dmarc, err);
 	if (rc != 0) {
 		mp_msgrep_problem(rep, sev_for(v, MP_CHECK_DMARC), "DMARC_FAIL",
-				  "DMARC could not be evaluated: %s.", err->msg);
+				  _("DMARC could not be evaluated: %s."), err->msg);
 		return;
 	}
 	c->have_dmarc = true;
@@ -871,36 +883,35 @@ check_dmarc(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 		c->temp = true;
 		mp_msgrep_problem(rep, MP_SEV_ERROR, "DNS_TEMPORARY", "%s",
 				  c->dmarc.message != NULL ? c->dmarc.message
-							   : "The DMARC lookup failed.");
+							   : _("The DMARC lookup failed."));
 	} else if (strcmp(c->dmarc.result, "none") == 0)
 		mp_msgrep_problem(rep, s, "DMARC_MISSING", "%s",
 				  c->dmarc.message != NULL ? c->dmarc.message
-							   : "No DMARC record was found.");
+							   : _("No DMARC record was found."));
 	else if (strcmp(c->dmarc.result, "fail") == 0)
 		mp_msgrep_problem(rep, s, "DMARC_FAIL",
-				  "DMARC fails for %s: neither SPF nor DKIM passes for a domain "
-				  "aligned with it.",
+				  _("DMARC fails for %s: neither SPF nor DKIM passes for a domain "
+				    "aligned with it."),
 				  rep->from_domain);
 	else
-		mp_msgrep_problem(rep, s,
-				  c->dmarc.problem_code != NULL ? c->dmarc.problem_code
-								: "DMARC_SYNTAX",
-				  "%s",
-				  c->dmarc.message != NULL ? c->dmarc.message
-							   : "The DMARC record is invalid.");
+		mp_msgrep_problem(
+		    rep, s, c->dmarc.problem_code != NULL ? c->dmarc.problem_code : "DMARC_SYNTAX",
+		    "%s",
+		    c->dmarc.message != NULL ? c->dmarc.message
+					     : _("The DMARC record is invalid."));
 	if (c->dmarc.policy == MP_DMARC_POLICY_NONE && c->dmarc.record != NULL)
 		mp_msgrep_problem(rep, MP_SEV_WARNING, "DMARC_POLICY_NONE",
-				  "The DMARC policy is p=none: receivers deliver failing mail "
-				  "anyway, so spoofing is not stopped yet.");
+				  _("The DMARC policy is p=none: receivers deliver failing mail "
+				    "anyway, so spoofing is not stopped yet."));
 	if (c->dmarc.methods_differ)
-		mp_msgrep_problem(rep, MP_SEV_WARNING, "DMARC_DISCOVERY_DIFFERS",
-				  "The RFC 9989 DNS tree walk finds %s (organizational domain %s), "
-				  "the Public Suffix List method %s (%s).",
-				  c->dmarc.treewalk_record_name ? c->dmarc.treewalk_record_name
-								: "no record",
-				  c->dmarc.treewalk_org_domain ? c->dmarc.treewalk_org_domain : "?",
-				  c->dmarc.record_name ? c->dmarc.record_name : "no record",
-				  c->dmarc.org_domain ? c->dmarc.org_domain : "?");
+		mp_msgrep_problem(
+		    rep, MP_SEV_WARNING, "DMARC_DISCOVERY_DIFFERS",
+		    _("The RFC 9989 DNS tree walk finds %s (organizational domain %s), "
+		      "the Public Suffix List method %s (%s)."),
+		    c->dmarc.treewalk_record_name ? c->dmarc.treewalk_record_name : _("no record"),
+		    c->dmarc.treewalk_org_domain ? c->dmarc.treewalk_org_domain : "?",
+		    c->dmarc.record_name ? c->dmarc.record_name : _("no record"),
+		    c->dmarc.org_domain ? c->dmarc.org_domain : "?");
 }
 
 /* The domain a receiver's DKIM result is about: header.d, else the domain of header.i. */
@@ -923,17 +934,18 @@ receiver_failed(struct mp_verifier *v, struct mp_msgrep *rep, unsigned bit, cons
 {
 	if (v->require & bit)
 		rep->passed &= ~bit;
-	mp_msgrep_problem(rep, sev_for(v, bit), "RECEIVER_FAIL", "The receiver (%s) reports %s=%s%s%s.",
-			  who, method, res, what != NULL ? " for d=" : "", what != NULL ? what : "");
+	mp_msgrep_problem(rep, sev_for(v, bit), "RECEIVER_FAIL",
+			  _("The receiver (%s) reports %s=%s%s%s."), who, method, res,
+			  what != NULL ? _(" for d=") : "", what != NULL ? what : "");
 }
 
 static void
 receiver_temp(struct mp_msgrep *rep, const char *who, const char *method)
 {
 	mp_msgrep_problem(rep, MP_SEV_WARNING, "RECEIVER_TEMPERROR",
-			  "The receiver (%s) could not finish its %s check (temperror: a DNS "
-			  "lookup failed on its side); if this repeats, check the domain's name "
-			  "servers.",
+			  _("The receiver (%s) could not finish its %s check (temperror: a DNS "
+			    "lookup failed on its side); if this repeats, check the domain's name "
+			    "servers."),
 			  who, method);
 }
 
@@ -971,7 +983,7 @@ compare_one(struct mp_verifier *v, const struct check *c, struct mp_msgrep *rep,
 	/* our own temperror is reported as DNS_TEMPORARY already */
 	if (ours != NULL && strcmp(ours, theirs) != 0 && strcmp(ours, "temperror") != 0)
 		mp_msgrep_problem(rep, MP_SEV_WARNING, "RECEIVER_DISAGREES",
-				  "The receiver (%s) reports %s=%s, mailproof finds %s.",
+				  _("The receiver (%s) reports %s=%s, mailproof finds %s."),
 				  ar_name(c, at), method, theirs, ours);
 }
 
@@ -1016,10 +1028,11 @@ compare_dkim(struct mp_verifier *v, const struct check *c, struct mp_msgrep *rep
 			}
 			if (dom == NULL) {
 				if (strcmp(res, "none") == 0 && c->nsigs > 0)
-					mp_msgrep_problem(rep, MP_SEV_WARNING, "RECEIVER_DISAGREES",
-							  "The receiver (%s) reports dkim=none (no "
-							  "signature), mailproof finds %zu.",
-							  ar_name(c, i), c->nsigs);
+					mp_msgrep_problem(
+					    rep, MP_SEV_WARNING, "RECEIVER_DISAGREES",
+					    _("The receiver (%s) reports dkim=none (no "
+					      "signature), mailproof finds %zu."),
+					    ar_name(c, i), c->nsigs);
 				continue;
 			}
 			for (k = 0; k < c->nsigs; k++) {
@@ -1034,8 +1047,8 @@ compare_dkim(struct mp_verifier *v, const struct check *c, struct mp_msgrep *rep
 			}
 			if (found && ours_pass != theirs_pass && (ours_pass || !ours_temp))
 				mp_msgrep_problem(rep, MP_SEV_WARNING, "RECEIVER_DISAGREES",
-						  "The receiver (%s) reports dkim=%s for d=%s, "
-						  "mailproof finds %s.",
+						  _("The receiver (%s) reports dkim=%s for d=%s, "
+						    "mailproof finds %s."),
 						  ar_name(c, i), res, dom,
 						  ours_pass ? "pass" : "no passing signature");
 		}
@@ -1122,18 +1135,19 @@ forward_hint(const struct check *c, struct mp_msgrep *rep)
 	}
 	if (via != NULL)
 		mp_msgrep_problem(
-			rep, MP_SEV_WARNING, "FORWARDED",
-			"The message was forwarded: %s%s%s%s found spf=pass, then passed it on from "
-			"%s. SPF cannot pass after forwarding without rewriting the envelope "
-			"sender (SRS), and the SPF record of %s should not list the forwarder; "
-			"DMARC %s. For the test, send to a mailbox that receives the message "
-			"directly.",
-			via, arc_i != NULL ? " (ARC " : "", arc_i != NULL ? arc_i : "",
-			arc_i != NULL ? ")" : "", c->client_ip != NULL ? c->client_ip : "another host",
-			c->spf.domain != NULL ? c->spf.domain : "the sender's domain",
-			c->have_dmarc && strcmp(c->dmarc.result, "pass") == 0
-				? "still passes through the aligned DKIM signature"
-				: "then depends on an aligned DKIM signature, and none passes");
+		    rep, MP_SEV_WARNING, "FORWARDED",
+		    _("The message was forwarded: %s%s%s%s found spf=pass, then passed it on from "
+		      "%s. SPF cannot pass after forwarding without rewriting the envelope "
+		      "sender (SRS), and the SPF record of %s should not list the forwarder; "
+		      "DMARC %s. For the test, send to a mailbox that receives the message "
+		      "directly."),
+		    via, arc_i != NULL ? " (ARC " : "", arc_i != NULL ? arc_i : "",
+		    arc_i != NULL ? ")" : "",
+		    c->client_ip != NULL ? c->client_ip : _("another host"),
+		    c->spf.domain != NULL ? c->spf.domain : _("the sender's domain"),
+		    c->have_dmarc && strcmp(c->dmarc.result, "pass") == 0
+			? _("still passes through the aligned DKIM signature")
+			: _("then depends on an aligned DKIM signature, and none passes"));
 	free(via);
 	free(arc_i);
 }
@@ -1250,7 +1264,7 @@ mp_verifier_check(struct mp_verifier *v, struct mp_msg *msg, struct mp_msgrep *r
 	rep->checked = v->require & ~(unsigned)MP_CHECK_PLACEMENT;
 	if ((c.hdrs = mp_msg_headers(msg)) == NULL) {
 		mp_msgrep_problem(rep, MP_SEV_ERROR, "MESSAGE_MALFORMED",
-				  "The header section cannot be read.");
+				  _("The header section cannot be read."));
 		rep->pass = false;
 		rc = 0;
 		goto out;
@@ -1265,15 +1279,15 @@ mp_verifier_check(struct mp_verifier *v, struct mp_msg *msg, struct mp_msgrep *r
 		if (rc == MP_ETOOBIG) {
 			/* hundreds of signatures: a message built to exhaust the verifier */
 			mp_msgrep_problem(rep, MP_SEV_ERROR, "MESSAGE_MALFORMED",
-					  "The message has more than %d DKIM-Signature fields; "
-					  "it was not checked.",
+					  _("The message has more than %d DKIM-Signature fields; "
+					    "it was not checked."),
 					  MP_DKIM_MAX_FIELDS);
 			rep->pass = false;
 			rc = 0;
 			goto out;
 		}
 		mp_msgrep_problem(rep, MP_SEV_ERROR, "MESSAGE_UNREADABLE",
-				  "The message could not be read to its end: %s.", err->msg);
+				  _("The message could not be read to its end: %s."), err->msg);
 		rc = MP_EIO;
 		rep->pass = false;
 		goto out;

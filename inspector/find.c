@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "i18n.h"
 #include "msg.h"
 #include "util.h"
 
@@ -152,8 +153,8 @@ check_fd(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_report
 		}
 	} else {
 		mp_msgrep_problem(&mr, MP_SEV_ERROR, "MESSAGE_MALFORMED",
-				  "The fetched message cannot be read: %s.",
-				  rc < 0 ? err->msg : "empty");
+				  _("The fetched message cannot be read: %s."),
+				  rc < 0 ? err->msg : _("empty"));
 		mr.pass = false;
 		rc = 0;
 	}
@@ -165,7 +166,7 @@ check_fd(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_report
 			mr.passed |= MP_CHECK_PLACEMENT;
 		else
 			mp_msgrep_problem(&mr, MP_SEV_ERROR, "PLACEMENT_JUNK",
-					  "The message landed in the junk folder %s.", folder);
+					  _("The message landed in the junk folder %s."), folder);
 		mr.pass = (mr.passed & mr.checked) == mr.checked;
 	}
 	if (!mr.pass)

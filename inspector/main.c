@@ -17,7 +17,9 @@
 
 #include <jansson.h>
 
+#include "cmd_dns.h"
 #include "find.h"
+#include "i18n.h"
 #include "profile.h"
 #include "secret.h"
 #include "msg.h"
@@ -72,41 +74,45 @@ static const struct opt_doc {
 	const char *help;
 } opts_doc[] = {
 	{{"profile", required_argument, NULL, OPT_PROFILE}, "FILE",
-	 "customer profile (mailproof.conf(5)); options override it"},
-	{{"format", required_argument, NULL, OPT_FORMAT}, "FMT", "text (default), json, junit or html"},
-	{{"output", required_argument, NULL, OPT_OUTPUT}, "FILE", "write the report to FILE"},
+	 N_("customer profile (mailproof.conf(5)); options override it")},
+	{{"format", required_argument, NULL, OPT_FORMAT}, "FMT",
+	 N_("text (default), json, junit or html")},
+	{{"output", required_argument, NULL, OPT_OUTPUT}, "FILE", N_("write the report to FILE")},
 	{{"zone", required_argument, NULL, OPT_ZONE}, "FILE",
-	 "answer DNS from this master file only (offline)"},
+	 N_("answer DNS from this master file only (offline)")},
 	{{"resolver", required_argument, NULL, OPT_RESOLVER}, "ADDR[@PORT]",
-	 "ask this DNS server instead of the system resolver"},
+	 N_("ask this DNS server instead of the system resolver")},
 	{{"authserv-id", required_argument, NULL, OPT_AUTHSERV}, "ID",
-	 "trust Authentication-Results of ID (.domain: every host under it); repeatable"},
+	 N_("trust Authentication-Results of ID (.domain: every host under it); repeatable")},
 	{{"require", required_argument, NULL, OPT_REQUIRE}, "LIST",
-	 "checks that must pass (default spf,dkim,dmarc)"},
+	 N_("checks that must pass (default spf,dkim,dmarc)")},
 	{{"client-ip", required_argument, NULL, OPT_CLIENT_IP}, "IP",
-	 "the SPF client IP (instead of deriving it from the headers)"},
-	{{"lang", required_argument, NULL, OPT_LANG}, "en|nl", "language of the text report"},
+	 N_("the SPF client IP (instead of deriving it from the headers)")},
+	{{"lang", required_argument, NULL, OPT_LANG}, "en|nl",
+	 N_("language of messages and reports (default: the locale)")},
 	{{"imap", required_argument, NULL, OPT_IMAP}, "URL",
-	 "imap: imaps://HOST[:PORT] or imap://HOST[:PORT] (STARTTLS required)"},
-	{{"user", required_argument, NULL, OPT_USER}, "NAME", "imap: the login name"},
+	 N_("imap: imaps://HOST[:PORT] or imap://HOST[:PORT] (STARTTLS required)")},
+	{{"user", required_argument, NULL, OPT_USER}, "NAME", N_("imap: the login name")},
 	{{"password-file", required_argument, NULL, OPT_PASSWORD_FILE}, "FILE",
-	 "imap: file holding the password (mode 0600; or $MAILPROOF_IMAP_PASSWORD)"},
+	 N_("imap: file holding the password (mode 0600; or $MAILPROOF_IMAP_PASSWORD)")},
 	{{"ca-file", required_argument, NULL, OPT_CA_FILE}, "FILE",
-	 "imap: trust this CA (PEM) instead of the system's"},
-	{{"test-id", required_argument, NULL, OPT_TEST_ID}, "ID", "imap: the test id to look for"},
+	 N_("imap: trust this CA (PEM) instead of the system's")},
+	{{"test-id", required_argument, NULL, OPT_TEST_ID}, "ID",
+	 N_("imap: the test id to look for")},
 	{{"receipt", required_argument, NULL, OPT_RECEIPT}, "FILE",
-	 "imap: take the test id from mailproof-send's receipt"},
+	 N_("imap: take the test id from mailproof-send's receipt")},
 	{{"folder", required_argument, NULL, OPT_FOLDER}, "NAME",
-	 "imap: search this folder too (INBOX and junk folders always); repeatable"},
+	 N_("imap: search this folder too (INBOX and junk folders always); repeatable")},
 	{{"wait", required_argument, NULL, OPT_WAIT}, "SECONDS",
-	 "imap: wait this long for the message to arrive (default 0)"},
-	{{"all", no_argument, NULL, OPT_ALL}, NULL, "imap: verify every message of the folders"},
+	 N_("imap: wait this long for the message to arrive (default 0)")},
+	{{"all", no_argument, NULL, OPT_ALL}, NULL,
+	 N_("imap: verify every message of the folders")},
 	{{"from", required_argument, NULL, OPT_FROM}, "ADDRESS",
-	 "imap: without a test id, the newest message from this address"},
-	{{"verbose", no_argument, NULL, OPT_VERBOSE}, NULL, "more detail on stderr"},
-	{{"quiet", no_argument, NULL, OPT_QUIET}, NULL, "only the verdict per message"},
-	{{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help"},
-	{{"version", no_argument, NULL, OPT_VERSION}, NULL, "show the version"},
+	 N_("imap: without a test id, the newest message from this address")},
+	{{"verbose", no_argument, NULL, OPT_VERBOSE}, NULL, N_("more detail on stderr")},
+	{{"quiet", no_argument, NULL, OPT_QUIET}, NULL, N_("only the verdict per message")},
+	{{"help", no_argument, NULL, OPT_HELP}, NULL, N_("show this help")},
+	{{"version", no_argument, NULL, OPT_VERSION}, NULL, N_("show the version")},
 };
 #define NOPTS (sizeof(opts_doc) / sizeof(opts_doc[0]))
 
@@ -145,12 +151,13 @@ usage_full(FILE *fp)
 	size_t i;
 	char left[64];
 
-	fputs("usage: " PROG " message [OPTIONS] FILE...   verify saved messages (.eml, '-' = "
-	      "stdin, mbox, Maildir)\n"
-	      "       " PROG " imap [OPTIONS]              find the test message in a mailbox "
-	      "(waiting for it), verify\n"
-	      "       " PROG " dns [OPTIONS] DOMAIN        (not available yet)\n\noptions:\n",
-	      fp);
+	fprintf(fp, _("usage: %s message [OPTIONS] FILE...   verify saved messages (.eml, '-' = "
+		        "stdin, mbox, Maildir)\n"
+		        "       %s imap [OPTIONS]              find the test message in a mailbox "
+		        "(waiting for it), verify\n"
+		        "       %s dns [OPTIONS] DOMAIN        check the published SPF, DKIM and "
+		        "DMARC records\n\noptions:\n"),
+		PROG, PROG, PROG);
 	for (i = 0; i < NOPTS; i++) {
 		const struct opt_doc *d = &opts_doc[i];
 		int c = d->opt.val;
@@ -161,11 +168,11 @@ usage_full(FILE *fp)
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", d->opt.name, d->arg ? " " : "",
 				 d->arg ? d->arg : "");
-		fprintf(fp, "  %-28s %s\n", left, d->help);
+		fprintf(fp, "  %-28s %s\n", left, _(d->help));
 	}
-	fputs("\nexit status: 0 all required checks passed, 1 a required check failed, 2 usage or "
-	      "configuration error,\n3 operational error (DNS, I/O), 4 the test message was not "
-	      "found in time.\n",
+	fputs(_("\nexit status: 0 all required checks passed, 1 a required check failed, 2 usage "
+		  "or configuration error,\n3 operational error (DNS, I/O), 4 the test message was "
+		  "not found in time.\n"),
 	      fp);
 }
 
@@ -180,7 +187,7 @@ usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs(" (see " PROG " --help)\n", stderr);
+	fprintf(stderr, _(" (see %s --help)\n"), PROG);
 	return EXIT_USAGE;
 }
 
@@ -250,7 +257,7 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 			else if (strcmp(optarg, "html") == 0)
 				cfg->format = MP_FMT_HTML;
 			else
-				return usage_error("unknown format '%s'", optarg);
+				return usage_error(_("unknown format '%s'"), optarg);
 			break;
 		case OPT_OUTPUT:
 			cfg->output = optarg;
@@ -263,9 +270,10 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 			break;
 		case OPT_AUTHSERV:
 			if (cfg->nauthserv >= MAX_AUTHSERV)
-				return usage_error("too many --authserv-id options (at most 32)");
+				return usage_error(
+				    _("too many --authserv-id options (at most 32)"));
 			if (optarg[0] == '\0' || strcmp(optarg, ".") == 0)
-				return usage_error("--authserv-id needs a host or .domain");
+				return usage_error(_("--authserv-id needs a host or .domain"));
 			cfg->authserv[cfg->nauthserv++] = optarg;
 			break;
 		case OPT_REQUIRE:
@@ -278,7 +286,7 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 			break;
 		case OPT_LANG:
 			if (strcmp(optarg, "en") != 0 && strcmp(optarg, "nl") != 0)
-				return usage_error("--lang must be en or nl, not '%s'", optarg);
+				return usage_error(_("--lang must be en or nl, not '%s'"), optarg);
 			break;
 		case OPT_PROFILE:
 			cfg->profile_path = optarg;
@@ -309,7 +317,7 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 			break;
 		case OPT_FOLDER:
 			if (cfg->nfolders >= MAX_FOLDERS)
-				return usage_error("too many --folder options (at most 32)");
+				return usage_error(_("too many --folder options (at most 32)"));
 			cfg->folders[cfg->nfolders++] = optarg;
 			cfg->imap_opts = true;
 			break;
@@ -318,7 +326,7 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 			unsigned long w = strtoul(optarg, &e, 10);
 
 			if (*optarg == '\0' || *e != '\0' || w > MAX_WAIT)
-				return usage_error("--wait takes seconds, 0 to %d", MAX_WAIT);
+				return usage_error(_("--wait takes seconds, 0 to %d"), MAX_WAIT);
 			cfg->wait_s = (unsigned)w;
 			cfg->imap_opts = true;
 			break;
@@ -344,13 +352,13 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 			printf(PROG " %s\n", MP_VERSION);
 			exit(EXIT_PASS);
 		case ':':
-			return usage_error("option %s needs an argument", argv[optind - 1]);
+			return usage_error(_("option %s needs an argument"), argv[optind - 1]);
 		default:
-			return usage_error("unknown option %s", argv[optind - 1]);
+			return usage_error(_("unknown option %s"), argv[optind - 1]);
 		}
 	}
 	if (cfg->zone != NULL && cfg->resolver != NULL)
-		return usage_error("--zone and --resolver exclude each other");
+		return usage_error(_("--zone and --resolver exclude each other"));
 	*first_file = optind;
 	return cfg->profile_path != NULL ? apply_profile(cfg) : 0;
 }
@@ -466,8 +474,9 @@ session_open(struct session *ss, const struct config *cfg, unsigned require)
 		}
 	}
 	if (cfg->nauthserv == 0 && !cfg->quiet)
-		fprintf(stderr, PROG ": warning: no --authserv-id given: trusting the topmost "
-				"Authentication-Results header of each message\n");
+		fprintf(stderr, _("%s: warning: no --authserv-id given: trusting the topmost "
+				    "Authentication-Results header of each message\n"),
+			PROG);
 	popts.format = cfg->format;
 	popts.tool = PROG;
 	popts.version = MP_VERSION;
@@ -514,10 +523,10 @@ run_message(struct config *cfgp, int argc, char **argv)
 	if ((rc = parse_args(argc, argv, &cfg, &first)) != 0)
 		return rc;
 	if (cfg.imap_opts)
-		return usage_error("--imap, --user, --test-id, --wait, ... belong to the imap "
-				   "command");
+		return usage_error(_("--imap, --user, --test-id, --wait, ... belong to the imap "
+				     "command"));
 	if (first >= argc)
-		return usage_error("message needs at least one FILE ('-' for standard input)");
+		return usage_error(_("message needs at least one FILE ('-' for standard input)"));
 	if ((ret = session_open(&ss, &cfg, cfg.require & ~(unsigned)MP_CHECK_PLACEMENT)) != 0)
 		goto out;
 
@@ -611,7 +620,7 @@ read_receipt(const char *path, char **test_id, char **message_id)
 	const char *t, *mid;
 
 	if (j == NULL) {
-		fprintf(stderr, PROG ": %s: not a receipt: %s (line %d)\n", path, jerr.text,
+		fprintf(stderr, _("%s: %s: not a receipt: %s (line %d)\n"), PROG, path, jerr.text,
 			jerr.line);
 		return EXIT_USAGE;
 	}
@@ -625,7 +634,7 @@ read_receipt(const char *path, char **test_id, char **message_id)
 	mid = json_string_value(json_object_get(m, "message_id"));
 	if (t == NULL && mid == NULL) {
 		json_decref(j);
-		fprintf(stderr, PROG ": %s: the receipt has no test_id\n", path);
+		fprintf(stderr, _("%s: %s: the receipt has no test_id\n"), PROG, path);
 		return EXIT_USAGE;
 	}
 	*test_id = mp_strdup_z(t);
@@ -648,7 +657,8 @@ read_password(const char *file, int *ret)
 	if (rc == 0)
 		return pw;
 	if (file == NULL)
-		fprintf(stderr, PROG ": imap needs --password-file or $MAILPROOF_IMAP_PASSWORD\n");
+		fprintf(stderr, _("%s: imap needs --password-file or $MAILPROOF_IMAP_PASSWORD\n"),
+			PROG);
 	else
 		diag("%s", err.msg);
 	*ret = rc == MP_EIO ? EXIT_OPERATIONAL : EXIT_USAGE;
@@ -686,13 +696,13 @@ run_imap(struct config *cfgp, int argc, char **argv)
 	if ((rc = parse_args(argc, argv, &cfg, &first)) != 0)
 		return rc;
 	if (first < argc)
-		return usage_error("imap takes no file arguments ('%s')", argv[first]);
+		return usage_error(_("imap takes no file arguments ('%s')"), argv[first]);
 	if (cfg.imap == NULL)
-		return usage_error("imap needs --imap imaps://HOST or imap://HOST");
+		return usage_error(_("imap needs --imap imaps://HOST or imap://HOST"));
 	if (cfg.user == NULL)
-		return usage_error("imap needs --user");
+		return usage_error(_("imap needs --user"));
 	if (!cfg.all && cfg.test_id == NULL && cfg.receipt == NULL && cfg.from == NULL)
-		return usage_error("imap needs --test-id, --receipt, --from or --all");
+		return usage_error(_("imap needs --test-id, --receipt, --from or --all"));
 	if (cfg.receipt != NULL && (ret = read_receipt(cfg.receipt, &rid, &rmid)) != 0)
 		goto out;
 	if ((password = read_password(cfg.password_file, &ret)) == NULL)
@@ -723,10 +733,15 @@ run_imap(struct config *cfgp, int argc, char **argv)
 		diag("%s", err.msg); /* may quote the server */
 		ret = rc == MP_EINVAL ? EXIT_USAGE : EXIT_OPERATIONAL;
 	} else if (outcome == MP_FIND_NOT_FOUND) {
-		fprintf(stderr, PROG ": test message %s not found in INBOX, the junk folders%s "
-				"within %u s\n",
+		fprintf(stderr,
+			cfg.nfolders > 0
+				? _("%s: test message %s not found in INBOX, the junk folders and "
+				    "the folders named within %u s\n")
+				: _("%s: test message %s not found in INBOX, the junk folders within "
+				    "%u s\n"),
+			PROG,
 			fo.test_id != NULL ? fo.test_id : fo.message_id != NULL ? fo.message_id : fo.from,
-			cfg.nfolders > 0 ? " and the folders named" : "", cfg.wait_s);
+			cfg.wait_s);
 		ret = EXIT_NOT_FOUND;
 	} else if (temp) {
 		ret = EXIT_OPERATIONAL;
@@ -753,12 +768,36 @@ cmd_imap(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * The --lang value, looked up before the options are parsed so that even the errors
+ * about them come out in the chosen language; NULL (the locale decides) without one.
+ */
+static const char *
+lang_arg(int argc, char **argv)
+{
+	const char *lang = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc)
+			lang = argv[++i];
+		else if (strncmp(argv[i], "--lang=", 7) == 0)
+			lang = argv[i] + 7;
+	}
+	if (lang != NULL && strcmp(lang, "en") != 0 && strcmp(lang, "nl") != 0)
+		return NULL;
+	return lang;
+}
+
 int
 main(int argc, char **argv)
 {
+	mp_i18n_init(lang_arg(argc, argv));
 	if (argc < 2) {
-		fputs(PROG ": missing command: message, imap or dns (see " PROG " --help)\n",
-		      stderr);
+		fprintf(stderr, _("%s: missing command: message, imap or dns (see %s --help)\n"),
+			PROG, PROG);
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -773,10 +812,8 @@ main(int argc, char **argv)
 		return cmd_message(argc - 1, argv + 1);
 	if (strcmp(argv[1], "imap") == 0)
 		return cmd_imap(argc - 1, argv + 1);
-	if (strcmp(argv[1], "dns") == 0) {
-		fprintf(stderr, PROG ": '%s' is not available in this version yet\n", argv[1]);
-		return EXIT_USAGE;
-	}
-	fprintf(stderr, PROG ": unknown command '%s' (see " PROG " --help)\n", argv[1]);
+	if (strcmp(argv[1], "dns") == 0)
+		return mp_cmd_dns(argc - 1, argv + 1);
+	fprintf(stderr, _("%s: unknown command '%s' (see %s --help)\n"), PROG, argv[1], PROG);
 	return EXIT_USAGE;
 }

@@ -1,6 +1,8 @@
 # Shared settings of the end-to-end scripts (sourced, not run).
 # MP_E2E_NETNS names the network namespace, MP_E2E_DIR the private runtime directory
 # that holds every configuration, key, log, queue and mailbox of the stack.
+# The scenarios grep English messages: the machine's locale must not change them.
+export LANG=C LC_ALL= LC_MESSAGES= LANGUAGE=
 # shellcheck disable=SC2034 # the variables are used by the scripts that source this
 E2E=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$E2E/../.." && pwd)

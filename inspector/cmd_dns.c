@@ -1,0 +1,242 @@
+/*
+ * cmd_dns.c - `mailproof-inspect dns [OPTIONS] DOMAIN`: options -> resolver ->
+ * preflight (core/preflight.c) -> report (core/preflight_report.c) -> exit status.
+ * DNS_TEMPORARY wins over a failed check: an unanswered lookup proves nothing (exit 3).
+ */
+#include "cmd_dns.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preflight.h"
+#include "preflight_report.h"
+#include "resolver.h"
+
+#define PROG "mailproof-inspect"
+#define DNS_MAX_LIST 32
+
+enum { O_SELECTOR = 256, O_IP, O_INCLUDE, O_KEY, O_ZONE, O_RESOLVER, O_VERSION };
+
+static const struct dns_opt {
+	struct option opt;
+	const char *arg;
+	const char *help;
+} dns_opts[] = {
+	{{"selector", required_argument, NULL, O_SELECTOR}, "S", "DKIM selector to check; repeatable"},
+	{{"ip", required_argument, NULL, O_IP}, "IP", "an address SPF must pass; repeatable"},
+	{{"include", required_argument, NULL, O_INCLUDE}, "DOMAIN",
+	 "a domain the SPF record must include; repeatable"},
+	{{"key", required_argument, NULL, O_KEY}, "FILE",
+	 "the private key (PEM) the published DKIM keys must match"},
+	{{"zone", required_argument, NULL, O_ZONE}, "FILE",
+	 "answer DNS from this master file only (offline)"},
+	{{"resolver", required_argument, NULL, O_RESOLVER}, "ADDR[@PORT]",
+	 "ask this DNS server (e.g. the domain's authoritative one)"},
+	{{"format", required_argument, NULL, 'f'}, "FMT", "text (default), json or junit"},
+	{{"output", required_argument, NULL, 'o'}, "FILE", "write the report to FILE"},
+	{{"quiet", no_argument, NULL, 'q'}, NULL, "only the verdict and errors"},
+	{{"verbose", no_argument, NULL, 'v'}, NULL, "more detail on stderr"},
+	{{"help", no_argument, NULL, 'h'}, NULL, "show this help"},
+	{{"version", no_argument, NULL, O_VERSION}, NULL, "show the version"},
+};
+#define NDNS_OPTS (sizeof(dns_opts) / sizeof(dns_opts[0]))
+
+struct dns_cfg {
+	const char *sel[DNS_MAX_LIST], *ip[DNS_MAX_LIST], *inc[DNS_MAX_LIST];
+	size_t nsel, nip, ninc;
+	const char *key, *zone, *resolver, *output;
+	enum mp_format format;
+	bool quiet;
+	int verbose;
+};
+
+static void
+dns_help(void)
+{
+	char left[64];
+	size_t i;
+
+	fputs("usage: " PROG " dns [OPTIONS] DOMAIN   check the published SPF, DKIM and DMARC "
+	      "records\n\noptions:\n", stdout);
+	for (i = 0; i < NDNS_OPTS; i++) {
+		const struct dns_opt *d = &dns_opts[i];
+
+		if (d->opt.val < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", d->opt.val, d->opt.name,
+				 d->arg ? " " : "", d->arg ? d->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", d->opt.name,
+				 d->arg ? " " : "", d->arg ? d->arg : "");
+		printf("  %-28s %s\n", left, d->help);
+	}
+	fputs("\nexit status: 0 every check passed, 1 a check failed, 2 usage error, 3 a DNS "
+	      "lookup failed.\n", stdout);
+}
+
+static int
+dns_usage(const char *what, const char *arg)
+{
+	fprintf(stderr, PROG ": %s%s%s (see " PROG " dns --help)\n", what, arg ? " " : "",
+		arg ? arg : "");
+	return 2;
+}
+
+static int
+add_list(const char **list, size_t *n, const char *v, const char *name)
+{
+	if (*n >= DNS_MAX_LIST)
+		return dns_usage("too many options", name);
+	list[(*n)++] = v;
+	return 0;
+}
+
+static int
+dns_parse(int argc, char **argv, struct dns_cfg *c, int *first)
+{
+	struct option longopts[NDNS_OPTS + 1];
+	size_t i;
+	int o, rc = 0;
+
+	for (i = 0; i < NDNS_OPTS; i++)
+		longopts[i] = dns_opts[i].opt;
+	memset(&longopts[NDNS_OPTS], 0, sizeof(longopts[NDNS_OPTS]));
+	opterr = 0;
+	optind = 1;
+	while (rc == 0 && (o = getopt_long(argc, argv, ":f:o:qvh", longopts, NULL)) != -1) {
+		switch (o) {
+		case O_SELECTOR:
+			rc = add_list(c->sel, &c->nsel, optarg, "--selector");
+			break;
+		case O_IP:
+			rc = add_list(c->ip, &c->nip, optarg, "--ip");
+			break;
+		case O_INCLUDE:
+			rc = add_list(c->inc, &c->ninc, optarg, "--include");
+			break;
+		case O_KEY:
+			c->key = optarg;
+			break;
+		case O_ZONE:
+			c->zone = optarg;
+			break;
+		case O_RESOLVER:
+			c->resolver = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") == 0)
+				c->format = MP_FMT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				c->format = MP_FMT_JSON;
+			else if (strcmp(optarg, "junit") == 0)
+				c->format = MP_FMT_JUNIT;
+			else
+				rc = dns_usage("dns: unknown format", optarg);
+			break;
+		case 'o':
+			c->output = optarg;
+			break;
+		case 'q':
+			c->quiet = true;
+			break;
+		case 'v':
+			c->verbose++;
+			break;
+		case 'h':
+			dns_help();
+			exit(0);
+		case O_VERSION:
+			printf(PROG " %s\n", MP_VERSION);
+			exit(0);
+		case ':':
+			rc = dns_usage("option needs an argument:", argv[optind - 1]);
+			break;
+		default:
+			rc = dns_usage("unknown option", argv[optind - 1]);
+			break;
+		}
+	}
+	if (rc != 0)
+		return rc;
+	if (c->zone != NULL && c->resolver != NULL)
+		return dns_usage("--zone and --resolver exclude each other", NULL);
+	if (optind >= argc)
+		return dns_usage("dns needs a DOMAIN", NULL);
+	if (optind + 1 < argc)
+		return dns_usage("dns takes one DOMAIN, not also", argv[optind + 1]);
+	*first = optind;
+	return 0;
+}
+
+int
+mp_cmd_dns(int argc, char **argv)
+{
+	struct dns_cfg c = {0};
+	struct mp_resolver_opts ropts = {0};
+	struct mp_preflight_opts popts = {0};
+	struct mp_report_opts wopts = {0};
+	struct mp_resolver *res = NULL;
+	struct mp_pfrep rep = {0};
+	struct mp_err err = {0};
+	FILE *out = stdout;
+	int first = 0, rc, status;
+
+	status = dns_parse(argc, argv, &c, &first);
+	if (status != 0)
+		return status;
+	ropts.mode = c.zone != NULL ? MP_RESOLVER_ZONE
+		     : c.resolver != NULL ? MP_RESOLVER_SERVER : MP_RESOLVER_SYSTEM;
+	ropts.zone_file = c.zone;
+	ropts.server = c.resolver;
+	if (mp_resolver_new(&res, &ropts, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		status = err.code == MP_ETEMP || err.code == MP_EIO ? 3 : 2;
+		goto out;
+	}
+	popts.selectors = c.sel;
+	popts.nselectors = c.nsel;
+	popts.ips = c.ip;
+	popts.nips = c.nip;
+	popts.includes = c.inc;
+	popts.nincludes = c.ninc;
+	popts.key_file = c.key;
+	popts.dnssec = ropts.mode == MP_RESOLVER_SYSTEM;
+	rc = mp_preflight_run(res, argv[first], &popts, &rep, &err);
+	if (rc != 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		status = rc == MP_EINVAL ? 2 : 3;
+		goto out;
+	}
+	if (c.output != NULL && (out = fopen(c.output, "w")) == NULL) {
+		fprintf(stderr, PROG ": %s: cannot open for writing\n", c.output);
+		status = 3;
+		goto out;
+	}
+	wopts.format = c.format;
+	wopts.tool = PROG;
+	wopts.version = MP_VERSION;
+	wopts.quiet = c.quiet;
+	if (mp_pfreport_write(out, &wopts, &rep, 1, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		status = 3;
+		goto out;
+	}
+	if (c.verbose > 0) {
+		unsigned long hits = 0, misses = 0;
+
+		mp_resolver_stats(res, &hits, &misses);
+		fprintf(stderr, PROG ": %lu DNS queries, %lu from the cache\n", misses, hits);
+	}
+	status = rep.tempfail ? 3 : rep.pass ? 0 : 1;
+	if (rep.tempfail)
+		fprintf(stderr, PROG ": %s: a DNS lookup failed; the result is incomplete\n",
+			rep.domain);
+out:
+	if (out != stdout && out != NULL && fclose(out) != 0 && status == 0)
+		status = 3;
+	mp_pfrep_dispose(&rep);
+	mp_resolver_free(res);
+	return status;
+}
