@@ -9,30 +9,12 @@
 #include "i18n.h"
 #include "util.h"
 
-/* Text from mail, cleaned to UTF-8 and escaped for element content and attributes. */
+/* Text from mail, cleaned and escaped for element content and attributes. */
 static void
 esc(FILE *fp, const char *s)
 {
-	char *c;
-	const unsigned char *p;
-
-	if (s == NULL)
-		return;
-	if ((c = mp_utf8_clean(s, strlen(s))) == NULL)
-		return;
-	for (p = (const unsigned char *)c; *p != '\0'; p++) {
-		switch (*p) {
-		case '&': fputs("&amp;", fp); break;
-		case '<': fputs("&lt;", fp); break;
-		case '>': fputs("&gt;", fp); break;
-		case '"': fputs("&quot;", fp); break;
-		case '\'': fputs("&#39;", fp); break;
-		default:
-			/* HTML forbids C0 controls but white space; show them as '?'. */
-			fputc(*p < 0x20 && *p != '\t' && *p != '\n' ? '?' : *p, fp);
-		}
-	}
-	free(c);
+	if (s != NULL)
+		mp_put_markup(fp, s);
 }
 
 /*

@@ -808,8 +808,8 @@ add_text(struct mp_report *r, const struct mp_msgrep *m)
 
 /* ---- JUnit ---------------------------------------------------------------------------- */
 
-static void
-put_xml(FILE *fp, const char *s)
+void
+mp_put_markup(FILE *fp, const char *s)
 {
 	char *c = mp_utf8_clean(s, strlen(s));
 	const unsigned char *p;
@@ -848,7 +848,7 @@ junit_case(FILE *fp, const struct mp_msgrep *m, const char *name, unsigned bit,
 	size_t i;
 
 	fputs("    <testcase classname=\"", fp);
-	put_xml(fp, m->source != NULL ? m->source : "-");
+	mp_put_markup(fp, m->source != NULL ? m->source : "-");
 	fprintf(fp, "\" name=\"%s\"", name);
 	if (!(m->checked & bit)) {
 		fputs(">\n      <skipped message=\"not required\"/>\n    </testcase>\n", fp);
@@ -860,16 +860,16 @@ junit_case(FILE *fp, const struct mp_msgrep *m, const char *name, unsigned bit,
 	}
 	fputs(">\n      <failure message=\"", fp);
 	fprintf(fp, "%s: ", name);
-	put_xml(fp, result != NULL ? result : "not evaluated");
+	mp_put_markup(fp, result != NULL ? result : "not evaluated");
 	fputs("\">", fp);
 	for (i = 0; i < m->nproblems; i++) {
 		if (strncmp(m->problems[i].code, prefix, strlen(prefix)) != 0 &&
 		    strncmp(m->problems[i].code, "RECEIVER", 8) != 0 &&
 		    strncmp(m->problems[i].code, "DNS", 3) != 0)
 			continue;
-		put_xml(fp, m->problems[i].code);
+		mp_put_markup(fp, m->problems[i].code);
 		fputs(": ", fp);
-		put_xml(fp, m->problems[i].message);
+		mp_put_markup(fp, m->problems[i].message);
 		fputs("\n", fp);
 	}
 	fputs("</failure>\n    </testcase>\n", fp);
@@ -896,7 +896,7 @@ add_junit(struct mp_report *r, const struct mp_msgrep *m)
 		if (m->dkim[i].result != NULL && strcmp(m->dkim[i].result, "pass") == 0)
 			dkim_res = "pass";
 	fputs("  <testsuite name=\"", fp);
-	put_xml(fp, m->source != NULL ? m->source : "-");
+	mp_put_markup(fp, m->source != NULL ? m->source : "-");
 	fprintf(fp, "\" tests=\"%u\" failures=\"%u\" errors=\"0\" skipped=\"%u\">\n", tests,
 		failures, skipped);
 	junit_case(fp, m, "spf", MP_CHECK_SPF, m->spf != NULL ? m->spf->result : NULL, "SPF");

@@ -106,6 +106,10 @@ int mp_msgrep_problem(struct mp_msgrep *m, enum mp_severity sev, const char *cod
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 bool mp_msgrep_has_problem(const struct mp_msgrep *m, const char *code);
 
+/* Writes untrusted text into XML or HTML (content or a quoted attribute): cleaned to
+ * UTF-8, markup characters escaped, characters XML forbids replaced. */
+void mp_put_markup(FILE *fp, const char *s);
+
 /* What a person should do about a problem code; NULL when there is nothing to add. */
 const char *mp_problem_advice(const char *code);
 
