@@ -22,6 +22,7 @@
 #include "compose.h"
 #include "error.h"
 #include "profile.h"
+#include "records.h"
 #include "secret.h"
 #include "sign.h"
 #include "submit.h"
@@ -163,7 +164,7 @@ usage_full(FILE *fp)
 	size_t i;
 
 	fputs("usage: " PROG " [OPTIONS] --to ADDRESS   send one notification, print its test id\n"
-	      "       " PROG " records [OPTIONS]        (not available yet)\n\noptions:\n",
+	      "       " PROG " records [OPTIONS]        DNS records to publish\n\noptions:\n",
 	      fp);
 	for (i = 0; i < NOPTS; i++) {
 		const struct opt_doc *d = &opts_doc[i];
@@ -820,10 +821,8 @@ main(int argc, char **argv)
 	struct config c = {0};
 	int rc;
 
-	if (argc >= 2 && strcmp(argv[1], "records") == 0) {
-		fprintf(stderr, PROG ": records: not available yet\n");
-		return EXIT_USAGE;
-	}
+	if (argc >= 2 && strcmp(argv[1], "records") == 0)
+		return mp_records_main(argc - 1, argv + 1);
 	if ((rc = parse_args(argc, argv, &c)) != 0)
 		return rc;
 	rc = run(&c);
