@@ -292,10 +292,6 @@ add_to_header(struct mp_buf *b, const char *const *to, size_t nto)
 
 /* --- templates ---------------------------------------------------------- */
 
-struct var {
-	const char *name;
-	const char *value;
-};
 
 static int
 add_html_escaped(struct mp_buf *b, const char *s)
@@ -326,10 +322,9 @@ add_html_escaped(struct mp_buf *b, const char *s)
 	return ret;
 }
 
-/* Replaces {{name}} in (s, n); line ends become LF only (CRLF is added by the encoder). */
-static int
-expand(struct mp_buf *out, const char *s, size_t n, const struct var *vars, size_t nvars, bool html,
-       struct mp_err *err)
+int
+mp_template_expand(struct mp_buf *out, const char *s, size_t n, const struct mp_tpl_var *vars,
+		   size_t nvars, bool html, struct mp_err *err)
 {
 	size_t i = 0, k, e;
 	int ret = 0;
@@ -467,7 +462,7 @@ mp_compose(const struct mp_templates *t, const struct mp_compose_in *in, struct 
 	snprintf(human, sizeof(human), "%04d-%02d-%02d %02d:%02d:%02d UTC", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	{
-		const struct var vars[] = {
+		const struct mp_tpl_var vars[] = {
 		    {"customer", in->customer},
 		    {"abbreviation", in->abbreviation},
 		    {"domain", in->domain},
@@ -478,8 +473,8 @@ mp_compose(const struct mp_templates *t, const struct mp_compose_in *in, struct 
 		};
 		size_t nv = sizeof(vars) / sizeof(vars[0]);
 
-		if ((ret = expand(&text, t->text, t->text_len, vars, nv, false, err)) != 0 ||
-		    (ret = expand(&html, t->html, t->html_len, vars, nv, true, err)) != 0)
+		if ((ret = mp_template_expand(&text, t->text, t->text_len, vars, nv, false, err)) != 0 ||
+		    (ret = mp_template_expand(&html, t->html, t->html_len, vars, nv, true, err)) != 0)
 			goto out;
 	}
 	/* The text template starts with "Subject: ..." and an empty line. */

@@ -8,6 +8,7 @@
 #ifndef MP_COMPOSE_H
 #define MP_COMPOSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -54,6 +55,19 @@ int mp_compose(const struct mp_templates *t, const struct mp_compose_in *in, str
 	       char **message_id, struct mp_err *err);
 
 /* A fresh test id "MP-" + 8 base32 characters (40 bits from getrandom()). */
+/* A {{name}} in a template and its value. */
+struct mp_tpl_var {
+	const char *name;
+	const char *value;
+};
+
+/*
+ * Replaces every {{name}} in (s, n) by its value (HTML-escaped when html); an unknown or
+ * unterminated variable is MP_EINVAL.  Line ends come out as LF.
+ */
+int mp_template_expand(struct mp_buf *out, const char *s, size_t n, const struct mp_tpl_var *vars,
+		       size_t nvars, bool html, struct mp_err *err);
+
 int mp_compose_test_id(char *out, size_t outlen, struct mp_err *err);
 
 #endif

@@ -6,6 +6,8 @@
  */
 #include "records.h"
 
+#include "compose.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -906,53 +908,6 @@ read_template(const char *path, struct mp_buf *b, struct mp_err *err)
 	return ret;
 }
 
-/* The first "{{" or "}}" (pair) in (s, n), or NULL. */
-static const char *
-find_pair(const char *s, size_t n, const char *pair)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i++)
-		if (s[i] == pair[0] && s[i + 1] == pair[1])
-			return s + i;
-	return NULL;
-}
-
-struct letter_var {
-	const char *name, *value;
-};
-
-/* Fills {{name}} in the template; an unknown variable is a template error. */
-static int
-letter_fill(const char *tpl, size_t len, const struct letter_var *vars, size_t nvars,
-	    struct mp_buf *out, struct mp_err *err)
-{
-	size_t i = 0, k;
-
-	while (i < len) {
-		const char *open = find_pair(tpl + i, len - i, "{{"), *close;
-
-		if (open == NULL)
-			return mp_buf_add(out, tpl + i, len - i) != 0 ? MP_ENOMEM : 0;
-		if (mp_buf_add(out, tpl + i, (size_t)(open - (tpl + i))) != 0)
-			return MP_ENOMEM;
-		close = find_pair(open + 2, len - (size_t)(open + 2 - tpl), "}}");
-		if (close == NULL)
-			return mp_err_set(err, MP_EINVAL, "letter template: \"{{\" without \"}}\"");
-		for (k = 0; k < nvars; k++)
-			if (mp_ieq(open + 2, (size_t)(close - open - 2), vars[k].name))
-				break;
-		if (k == nvars)
-			return mp_err_set(err, MP_EINVAL, "letter template: unknown variable %.*s",
-					  (int)(close - open - 2 > 40 ? 40 : close - open - 2),
-					  open + 2);
-		if (mp_buf_adds(out, vars[k].value) != 0)
-			return MP_ENOMEM;
-		i = (size_t)(close + 2 - tpl);
-	}
-	return 0;
-}
-
 static int
 letter_out(const struct rec_cfg *c, const struct rec_out *o, const char *check, struct mp_buf *out,
 	   struct mp_err *err)
@@ -992,7 +947,7 @@ letter_out(const struct rec_cfg *c, const struct rec_out *o, const char *check, 
 	if (ret != 0)
 		goto out;
 	{
-		const struct letter_var vars[] = {
+		const struct mp_tpl_var vars[] = {
 		    {"customer", c->customer ? c->customer : o->domain},
 		    {"contact", c->contact ? c->contact : "-"},
 		    {"contact_email", c->contact_email ? c->contact_email : "-"},
@@ -1006,7 +961,8 @@ letter_out(const struct rec_cfg *c, const struct rec_out *o, const char *check, 
 		};
 
 		ret =
-		    letter_fill(tpl.data, tpl.len, vars, sizeof(vars) / sizeof(vars[0]), out, err);
+		    mp_template_expand(out, tpl.data, tpl.len, vars, sizeof(vars) / sizeof(vars[0]),
+				       false, err);
 		if (ret == MP_ENOMEM)
 			mp_err_set(err, MP_ENOMEM, "out of memory");
 	}
