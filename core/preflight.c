@@ -537,8 +537,16 @@ pf_dmarc(struct mp_resolver *res, struct mp_pfrep *r, struct pf_sec *sec, struct
 	if (ev.problem_code != NULL) {
 		bool warn = strcmp(ev.problem_code, "DMARC_POLICY_NONE") == 0;
 
-		rc = pf_problem(r, warn ? MP_SEV_WARNING : MP_SEV_ERROR, ev.problem_code, "%s",
-				ev.message != NULL ? ev.message : ev.problem_code);
+		/* The evaluation's own text speaks of a message that fails; no mail exists here. */
+		if (warn)
+			rc = pf_problem(r, MP_SEV_WARNING, ev.problem_code,
+					"The DMARC policy of %s is p=none: receivers treat mail that "
+					"fails DMARC like any other. Move to p=quarantine or p=reject "
+					"once the reports show that all legitimate mail passes.",
+					r->domain);
+		else
+			rc = pf_problem(r, MP_SEV_ERROR, ev.problem_code, "%s",
+					ev.message != NULL ? ev.message : ev.problem_code);
 		if (rc != 0)
 			goto out;
 	}
@@ -641,6 +649,13 @@ mp_pfrep_dispose(struct mp_pfrep *r)
 		free(r->problems[i].message);
 	}
 	free(r->problems);
+	free(r->baseline);
+	for (i = 0; i < r->nchanges; i++) {
+		free(r->changes[i].what);
+		free(r->changes[i].before);
+		free(r->changes[i].after);
+	}
+	free(r->changes);
 	memset(r, 0, sizeof(*r));
 }
 

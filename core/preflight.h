@@ -51,6 +51,16 @@ struct mp_pf_dmarc {
 	char **rua;
 };
 
+/* One difference from a baseline report (preflight_baseline.h).  `what` is a dotted
+ * path such as "dkim.sel1.record" or "problem.DKIM_KEY_MISSING". */
+struct mp_pf_change {
+	char *what;
+	char *before; /* NULL: absent in the baseline */
+	char *after;  /* NULL: absent now */
+	bool regression;
+	bool improvement; /* a problem resolved, a failing verdict that passes now */
+};
+
 struct mp_pfrep {
 	char *domain;
 	struct mp_spfrec_tree spf; /* record = nodes[0].record when found */
@@ -64,6 +74,10 @@ struct mp_pfrep {
 	bool tempfail; /* a DNS_TEMPORARY problem is listed */
 	size_t nproblems;
 	struct mp_problem *problems;
+	char *baseline; /* the file compared with (--baseline), NULL when none */
+	bool regressed; /* a change is a regression */
+	size_t nchanges;
+	struct mp_pf_change *changes;
 };
 
 /*

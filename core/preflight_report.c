@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "report.h"
+
 /* Text for a terminal: control characters never reach it as they are. */
 static void
 put_text(FILE *fp, const char *s)
@@ -21,27 +23,33 @@ put_text(FILE *fp, const char *s)
 		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, fp);
 }
 
-static void
-put_xml(FILE *fp, const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '<': fputs("&lt;", fp); break;
-		case '>': fputs("&gt;", fp); break;
-		case '&': fputs("&amp;", fp); break;
-		case '"': fputs("&quot;", fp); break;
-		default:
-			fputc(*p < 0x20 && *p != '\n' ? '?' : *p, fp);
-		}
-	}
-}
-
 static json_t *
 jstr(const char *s)
 {
 	return s != NULL ? json_string(s) : json_null();
+}
+
+/* The member "changes" of a domain compared with --baseline (an addition to the schema). */
+static int
+json_changes(json_t *d, const struct mp_pfrep *r)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	if (arr == NULL)
+		return MP_ENOMEM;
+	for (i = 0; i < r->nchanges; i++) {
+		const struct mp_pf_change *c = &r->changes[i];
+
+		if (json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:b}", "what", c->what,
+							 "before", jstr(c->before), "after",
+							 jstr(c->after), "regression",
+							 c->regression)) != 0) {
+			json_decref(arr);
+			return MP_ENOMEM;
+		}
+	}
+	return json_object_set_new(d, "changes", arr) != 0 ? MP_ENOMEM : 0;
 }
 
 static json_t *
@@ -100,6 +108,9 @@ json_domain(const struct mp_pfrep *r)
 				     r->problems[i].severity == MP_SEV_ERROR ? "error" : "warning",
 				     "message", r->problems[i].message));
 	json_object_set_new(d, "problems", probs);
+	probs = NULL;
+	if (r->baseline != NULL && json_changes(d, r) != 0)
+		goto fail;
 	return d;
 fail:
 	json_decref(d);
@@ -158,6 +169,50 @@ text_problems(FILE *fp, const struct mp_pfrep *r, bool quiet)
 }
 
 static void
+put_value(FILE *fp, const char *s)
+{
+	if (s == NULL) {
+		fputs("(none)", fp);
+		return;
+	}
+	fputc('"', fp);
+	put_text(fp, s);
+	fputc('"', fp);
+}
+
+/* The "Changes since FILE" block; quiet keeps only the regressions. */
+static void
+text_changes(FILE *fp, const struct mp_pfrep *r, bool quiet)
+{
+	size_t i;
+
+	if (r->baseline == NULL)
+		return;
+	fputs("  Changes since ", fp);
+	put_text(fp, r->baseline);
+	if (r->nchanges == 0) {
+		fputs(": no changes\n", fp);
+		return;
+	}
+	fprintf(fp, ": %zu change%s%s\n", r->nchanges, r->nchanges == 1 ? "" : "s",
+		r->regressed ? ", REGRESSION" : "");
+	for (i = 0; i < r->nchanges; i++) {
+		const struct mp_pf_change *c = &r->changes[i];
+
+		if (quiet && !c->regression)
+			continue;
+		fprintf(fp, "    %-10s ", c->regression ? "regression" : c->improvement
+						 ? "improved" : "changed");
+		put_text(fp, c->what);
+		fputs(": ", fp);
+		put_value(fp, c->before);
+		fputs(" -> ", fp);
+		put_value(fp, c->after);
+		fputc('\n', fp);
+	}
+}
+
+static void
 write_text_one(FILE *fp, const struct mp_pfrep *r, bool quiet)
 {
 	size_t i;
@@ -165,6 +220,7 @@ write_text_one(FILE *fp, const struct mp_pfrep *r, bool quiet)
 	fprintf(fp, "%s: %s\n", r->domain, r->pass ? "PASS" : "FAIL");
 	if (quiet) {
 		text_problems(fp, r, true);
+		text_changes(fp, r, true);
 		return;
 	}
 	fputs("  SPF    ", fp);
@@ -214,6 +270,7 @@ write_text_one(FILE *fp, const struct mp_pfrep *r, bool quiet)
 	fputc('\n', fp);
 	fprintf(fp, "  DNSSEC %s\n", r->dnssec);
 	text_problems(fp, r, false);
+	text_changes(fp, r, false);
 }
 
 static void
@@ -227,7 +284,7 @@ junit_case(FILE *fp, const struct mp_pfrep *r, const char *name, const char *pre
 		    strncmp(r->problems[i].code, prefix, strlen(prefix)) == 0)
 			failed = true;
 	fputs("    <testcase classname=\"", fp);
-	put_xml(fp, r->domain);
+	mp_put_markup(fp, r->domain);
 	fprintf(fp, "\" name=\"%s\"", name);
 	if (!failed) {
 		fputs("/>\n", fp);
@@ -237,9 +294,9 @@ junit_case(FILE *fp, const struct mp_pfrep *r, const char *name, const char *pre
 	for (i = 0; i < r->nproblems; i++) {
 		if (strncmp(r->problems[i].code, prefix, strlen(prefix)) != 0)
 			continue;
-		put_xml(fp, r->problems[i].code);
+		mp_put_markup(fp, r->problems[i].code);
 		fputs(": ", fp);
-		put_xml(fp, r->problems[i].message);
+		mp_put_markup(fp, r->problems[i].message);
 		fputc('\n', fp);
 	}
 	fputs("</failure>\n    </testcase>\n", fp);
@@ -253,7 +310,7 @@ write_junit(FILE *fp, const struct mp_report_opts *o, const struct mp_pfrep *rep
 	size_t i, c, j;
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"", fp);
-	put_xml(fp, o->tool);
+	mp_put_markup(fp, o->tool);
 	fputs(" dns\">\n", fp);
 	for (i = 0; i < n; i++) {
 		unsigned failures = 0;
@@ -267,7 +324,7 @@ write_junit(FILE *fp, const struct mp_report_opts *o, const struct mp_pfrep *rep
 					break;
 				}
 		fputs("  <testsuite name=\"", fp);
-		put_xml(fp, reps[i].domain);
+		mp_put_markup(fp, reps[i].domain);
 		fprintf(fp, "\" tests=\"4\" failures=\"%u\">\n", failures);
 		for (c = 0; c < 4; c++)
 			junit_case(fp, &reps[i], checks[c][0], checks[c][1]);

@@ -2,6 +2,8 @@
  * cmd_dns.c - `mailproof-inspect dns [OPTIONS] DOMAIN`: options -> resolver ->
  * preflight (core/preflight.c) -> report (core/preflight_report.c) -> exit status.
  * DNS_TEMPORARY wins over a failed check: an unanswered lookup proves nothing (exit 3).
+ * With --baseline a regression against the earlier report is exit 1 even when every
+ * check passes; the baseline is read first so a bad file costs no DNS queries.
  */
 #include "cmd_dns.h"
 
@@ -12,13 +14,14 @@
 #include <string.h>
 
 #include "preflight.h"
+#include "preflight_baseline.h"
 #include "preflight_report.h"
 #include "resolver.h"
 
 #define PROG "mailproof-inspect"
 #define DNS_MAX_LIST 32
 
-enum { O_SELECTOR = 256, O_IP, O_INCLUDE, O_KEY, O_ZONE, O_RESOLVER, O_VERSION };
+enum { O_SELECTOR = 256, O_IP, O_INCLUDE, O_KEY, O_ZONE, O_RESOLVER, O_BASELINE, O_VERSION };
 
 static const struct dns_opt {
 	struct option opt;
@@ -35,6 +38,8 @@ static const struct dns_opt {
 	 "answer DNS from this master file only (offline)"},
 	{{"resolver", required_argument, NULL, O_RESOLVER}, "ADDR[@PORT]",
 	 "ask this DNS server (e.g. the domain's authoritative one)"},
+	{{"baseline", required_argument, NULL, O_BASELINE}, "FILE",
+	 "compare with an earlier JSON report; a regression exits 1"},
 	{{"format", required_argument, NULL, 'f'}, "FMT", "text (default), json or junit"},
 	{{"output", required_argument, NULL, 'o'}, "FILE", "write the report to FILE"},
 	{{"quiet", no_argument, NULL, 'q'}, NULL, "only the verdict and errors"},
@@ -47,7 +52,7 @@ static const struct dns_opt {
 struct dns_cfg {
 	const char *sel[DNS_MAX_LIST], *ip[DNS_MAX_LIST], *inc[DNS_MAX_LIST];
 	size_t nsel, nip, ninc;
-	const char *key, *zone, *resolver, *output;
+	const char *key, *zone, *resolver, *output, *baseline;
 	enum mp_format format;
 	bool quiet;
 	int verbose;
@@ -72,8 +77,8 @@ dns_help(void)
 				 d->arg ? " " : "", d->arg ? d->arg : "");
 		printf("  %-28s %s\n", left, d->help);
 	}
-	fputs("\nexit status: 0 every check passed, 1 a check failed, 2 usage error, 3 a DNS "
-	      "lookup failed.\n", stdout);
+	fputs("\nexit status: 0 every check passed, 1 a check failed or a regression against "
+	      "the baseline, 2 usage error, 3 a DNS lookup failed.\n", stdout);
 }
 
 static int
@@ -124,6 +129,9 @@ dns_parse(int argc, char **argv, struct dns_cfg *c, int *first)
 			break;
 		case O_RESOLVER:
 			c->resolver = optarg;
+			break;
+		case O_BASELINE:
+			c->baseline = optarg;
 			break;
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
@@ -178,6 +186,7 @@ mp_cmd_dns(int argc, char **argv)
 	struct mp_preflight_opts popts = {0};
 	struct mp_report_opts wopts = {0};
 	struct mp_resolver *res = NULL;
+	struct mp_pfbase *base = NULL;
 	struct mp_pfrep rep = {0};
 	struct mp_err err = {0};
 	FILE *out = stdout;
@@ -186,6 +195,11 @@ mp_cmd_dns(int argc, char **argv)
 	status = dns_parse(argc, argv, &c, &first);
 	if (status != 0)
 		return status;
+	if (c.baseline != NULL && (rc = mp_pfbase_load(&base, c.baseline, &err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		status = rc == MP_ENOMEM ? 3 : 2;
+		goto out;
+	}
 	ropts.mode = c.zone != NULL ? MP_RESOLVER_ZONE
 		     : c.resolver != NULL ? MP_RESOLVER_SERVER : MP_RESOLVER_SYSTEM;
 	ropts.zone_file = c.zone;
@@ -209,6 +223,11 @@ mp_cmd_dns(int argc, char **argv)
 		status = rc == MP_EINVAL ? 2 : 3;
 		goto out;
 	}
+	if (base != NULL && mp_pfbase_compare(base, &rep, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		status = 3;
+		goto out;
+	}
 	if (c.output != NULL && (out = fopen(c.output, "w")) == NULL) {
 		fprintf(stderr, PROG ": %s: cannot open for writing\n", c.output);
 		status = 3;
@@ -229,7 +248,7 @@ mp_cmd_dns(int argc, char **argv)
 		mp_resolver_stats(res, &hits, &misses);
 		fprintf(stderr, PROG ": %lu DNS queries, %lu from the cache\n", misses, hits);
 	}
-	status = rep.tempfail ? 3 : rep.pass ? 0 : 1;
+	status = rep.tempfail ? 3 : rep.regressed || !rep.pass ? 1 : 0;
 	if (rep.tempfail)
 		fprintf(stderr, PROG ": %s: a DNS lookup failed; the result is incomplete\n",
 			rep.domain);
@@ -238,5 +257,6 @@ out:
 		status = 3;
 	mp_pfrep_dispose(&rep);
 	mp_resolver_free(res);
+	mp_pfbase_free(base);
 	return status;
 }
