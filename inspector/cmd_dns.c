@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "preflight.h"
+#include "profile.h"
 #include "preflight_baseline.h"
 #include "preflight_report.h"
 #include "resolver.h"
@@ -28,6 +29,8 @@ static const struct dns_opt {
 	const char *arg;
 	const char *help;
 } dns_opts[] = {
+	{{"profile", required_argument, NULL, 'c'}, "FILE",
+	 "customer profile: its domain, selectors, ip, include and DKIM key unless given"},
 	{{"selector", required_argument, NULL, O_SELECTOR}, "S", "DKIM selector to check; repeatable"},
 	{{"ip", required_argument, NULL, O_IP}, "IP", "an address SPF must pass; repeatable"},
 	{{"include", required_argument, NULL, O_INCLUDE}, "DOMAIN",
@@ -56,7 +59,43 @@ struct dns_cfg {
 	enum mp_format format;
 	bool quiet;
 	int verbose;
+	const char *profile_path;
+	struct mp_profile profile;
+	bool have_profile;
+	const char *domain;
 };
+
+/* The profile fills in what the command line left out (SPEC: options win). */
+static int
+apply_profile(struct dns_cfg *c)
+{
+	struct mp_profile *p = &c->profile;
+	struct mp_err err = {0};
+	size_t i;
+
+	mp_profile_init(p);
+	c->have_profile = true;
+	if (mp_profile_load(p, c->profile_path, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return 2;
+	}
+	if (c->nsel == 0)
+		for (i = 0; i < p->selectors.n && c->nsel < DNS_MAX_LIST; i++)
+			c->sel[c->nsel++] = p->selectors.v[i];
+	if (c->nsel == 0 && p->dkim_selector != NULL)
+		c->sel[c->nsel++] = p->dkim_selector;
+	if (c->nip == 0)
+		for (i = 0; i < p->ips.n && c->nip < DNS_MAX_LIST; i++)
+			c->ip[c->nip++] = p->ips.v[i];
+	if (c->ninc == 0)
+		for (i = 0; i < p->includes.n && c->ninc < DNS_MAX_LIST; i++)
+			c->inc[c->ninc++] = p->includes.v[i];
+	if (c->key == NULL)
+		c->key = p->dkim_key;
+	if (c->domain == NULL)
+		c->domain = p->domain;
+	return 0;
+}
 
 static void
 dns_help(void)
@@ -110,8 +149,11 @@ dns_parse(int argc, char **argv, struct dns_cfg *c, int *first)
 	memset(&longopts[NDNS_OPTS], 0, sizeof(longopts[NDNS_OPTS]));
 	opterr = 0;
 	optind = 1;
-	while (rc == 0 && (o = getopt_long(argc, argv, ":f:o:qvh", longopts, NULL)) != -1) {
+	while (rc == 0 && (o = getopt_long(argc, argv, ":c:f:o:qvh", longopts, NULL)) != -1) {
 		switch (o) {
+		case 'c':
+			c->profile_path = optarg;
+			break;
 		case O_SELECTOR:
 			rc = add_list(c->sel, &c->nsel, optarg, "--selector");
 			break;
@@ -170,10 +212,14 @@ dns_parse(int argc, char **argv, struct dns_cfg *c, int *first)
 		return rc;
 	if (c->zone != NULL && c->resolver != NULL)
 		return dns_usage("--zone and --resolver exclude each other", NULL);
-	if (optind >= argc)
-		return dns_usage("dns needs a DOMAIN", NULL);
 	if (optind + 1 < argc)
 		return dns_usage("dns takes one DOMAIN, not also", argv[optind + 1]);
+	if (optind < argc)
+		c->domain = argv[optind];
+	if (c->profile_path != NULL && (rc = apply_profile(c)) != 0)
+		return rc;
+	if (c->domain == NULL)
+		return dns_usage("dns needs a DOMAIN (or a profile with one)", NULL);
 	*first = optind;
 	return 0;
 }
@@ -193,8 +239,9 @@ mp_cmd_dns(int argc, char **argv)
 	int first = 0, rc, status;
 
 	status = dns_parse(argc, argv, &c, &first);
+	(void)first;
 	if (status != 0)
-		return status;
+		goto out;
 	if (c.baseline != NULL && (rc = mp_pfbase_load(&base, c.baseline, &err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		status = rc == MP_ENOMEM ? 3 : 2;
@@ -217,7 +264,7 @@ mp_cmd_dns(int argc, char **argv)
 	popts.nincludes = c.ninc;
 	popts.key_file = c.key;
 	popts.dnssec = ropts.mode == MP_RESOLVER_SYSTEM;
-	rc = mp_preflight_run(res, argv[first], &popts, &rep, &err);
+	rc = mp_preflight_run(res, c.domain, &popts, &rep, &err);
 	if (rc != 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		status = rc == MP_EINVAL ? 2 : 3;
@@ -258,5 +305,7 @@ out:
 	mp_pfrep_dispose(&rep);
 	mp_resolver_free(res);
 	mp_pfbase_free(base);
+	if (c.have_profile)
+		mp_profile_dispose(&c.profile);
 	return status;
 }
