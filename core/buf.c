@@ -1,6 +1,7 @@
 /* buf.c - see buf.h. */
 #include "buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,4 +120,27 @@ mp_buf_detach(struct mp_buf *b, size_t *len)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	return p;
+}
+
+int
+mp_buf_read_file(struct mp_buf *b, const char *path, struct mp_err *err)
+{
+	char chunk[8192];
+	FILE *fp = fopen(path, "rb");
+	size_t n;
+	int rc = 0;
+
+	if (fp == NULL)
+		return mp_err_set(err, errno == ENOENT ? MP_ENOTFOUND : MP_EIO, "%s: %s", path,
+				  strerror(errno));
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+		if ((rc = mp_buf_add(b, chunk, n)) == MP_ETOOBIG)
+			mp_err_set(err, rc, "%s: larger than %zu bytes", path, b->max);
+		else if (rc != 0)
+			mp_err_set(err, rc, "out of memory");
+	}
+	if (rc == 0 && ferror(fp))
+		rc = mp_err_set(err, MP_EIO, "%s: read error", path);
+	fclose(fp);
+	return rc;
 }

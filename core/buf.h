@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "error.h"
+
 struct mp_buf {
 	char *data; /* NULL until the first add */
 	size_t len;
@@ -26,6 +28,11 @@ int mp_buf_adds(struct mp_buf *b, const char *s);
 int mp_buf_printf(struct mp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Never NULL: "" for an empty buffer. */
 const char *mp_buf_cstr(const struct mp_buf *b);
+/*
+ * Appends the whole file at path, up to the buffer's maximum.  MP_ENOTFOUND when it does
+ * not exist, MP_ETOOBIG past the maximum, MP_EIO otherwise; err starts with the path.
+ */
+int mp_buf_read_file(struct mp_buf *b, const char *path, struct mp_err *err);
 /* Hands the data over to the caller (free() it); the buffer becomes empty. */
 char *mp_buf_detach(struct mp_buf *b, size_t *len);
 

@@ -28,35 +28,6 @@ struct mp_pfbase {
 	char *name;
 };
 
-static int
-read_all(const char *path, struct mp_buf *b, struct mp_err *err)
-{
-	char chunk[8192];
-	FILE *fp = fopen(path, "rb");
-	size_t n;
-	int rc = 0;
-
-	if (fp == NULL)
-		return mp_err_set(err, MP_EIO, "%s: cannot open the baseline", path);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-		rc = mp_buf_add(b, chunk, n);
-		if (rc == MP_ETOOBIG) {
-			mp_err_set(err, rc, "%s: baseline larger than %u bytes", path,
-				   MP_PFBASE_MAX);
-			goto out;
-		}
-		if (rc != 0) {
-			mp_err_set(err, rc, "out of memory");
-			goto out;
-		}
-	}
-	if (ferror(fp))
-		rc = mp_err_set(err, MP_EIO, "%s: cannot read the baseline", path);
-out:
-	fclose(fp);
-	return rc;
-}
-
 /* jansson's error text may quote bytes of the file: keep only printable ASCII. */
 static void
 clean_ascii(char *s)
@@ -78,7 +49,9 @@ mp_pfbase_load(struct mp_pfbase **out, const char *path, struct mp_err *err)
 
 	*out = NULL;
 	mp_buf_init(&data, MP_PFBASE_MAX);
-	rc = read_all(path, &data, err);
+	rc = mp_buf_read_file(&data, path, err);
+	if (rc == MP_ENOTFOUND)
+		rc = err->code = MP_EIO; /* a baseline that is not there cannot be read */
 	if (rc != 0)
 		goto out;
 	if ((b = calloc(1, sizeof(*b))) == NULL || (b->name = mp_strdup_z(path)) == NULL) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/random.h>
 
 #include "util.h"
@@ -548,4 +549,20 @@ out:
 	mp_buf_dispose(&text);
 	mp_buf_dispose(&html);
 	return ret;
+}
+
+const char *
+mp_templates_dir(void)
+{
+	const char *env = getenv("MAILPROOF_TEMPLATES");
+
+	if (env != NULL && *env != '\0')
+		return env;
+	if (access(MP_DATADIR "/notification-nl.txt", R_OK) == 0)
+		return MP_DATADIR;
+#ifdef MP_SOURCE_TEMPLATES
+	return MP_SOURCE_TEMPLATES; /* running from the build tree */
+#else
+	return MP_DATADIR;
+#endif
 }

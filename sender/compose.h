@@ -55,6 +55,10 @@ int mp_compose(const struct mp_templates *t, const struct mp_compose_in *in, str
 	       char **message_id, struct mp_err *err);
 
 /* A fresh test id "MP-" + 8 base32 characters (40 bits from getrandom()). */
+/* Where the templates are: $MAILPROOF_TEMPLATES, the installed ones, else the source
+ * tree's (a binary run from the build tree). */
+const char *mp_templates_dir(void);
+
 /* A {{name}} in a template and its value. */
 struct mp_tpl_var {
 	const char *name;

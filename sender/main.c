@@ -397,22 +397,6 @@ address_ok(const char *a)
 	return true;
 }
 
-static const char *
-templates_dir(void)
-{
-	const char *env = getenv("MAILPROOF_TEMPLATES");
-
-	if (env != NULL && *env != '\0')
-		return env;
-	if (access(MP_DATADIR "/notification-nl.txt", R_OK) == 0)
-		return MP_DATADIR;
-#ifdef MP_SOURCE_TEMPLATES
-	return MP_SOURCE_TEMPLATES; /* running from the build tree */
-#else
-	return MP_DATADIR;
-#endif
-}
-
 static int
 write_file(const char *path, const char *data, size_t len)
 {
@@ -655,7 +639,7 @@ run(struct config *c)
 			goto out;
 		}
 	}
-	if (mp_templates_load(&tpl, templates_dir(), c->lang, &err) != 0) {
+	if (mp_templates_load(&tpl, mp_templates_dir(), c->lang, &err) != 0) {
 		fprintf(stderr, PROG ": template: %s\n", err.msg);
 		goto out;
 	}

@@ -870,44 +870,6 @@ out:
 	return ret;
 }
 
-static const char *
-letter_dir(void)
-{
-	const char *env = getenv("MAILPROOF_TEMPLATES");
-
-	if (env != NULL && *env != '\0')
-		return env;
-	if (access(MP_DATADIR "/letter-nl.txt", R_OK) == 0)
-		return MP_DATADIR;
-#ifdef MP_SOURCE_TEMPLATES
-	return MP_SOURCE_TEMPLATES;
-#else
-	return MP_DATADIR;
-#endif
-}
-
-static int
-read_template(const char *path, struct mp_buf *b, struct mp_err *err)
-{
-	char chunk[4096];
-	FILE *fp = fopen(path, "rb");
-	size_t n;
-	int ret = 0;
-
-	if (fp == NULL)
-		return mp_err_set(err, MP_ENOTFOUND, "%s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (mp_buf_add(b, chunk, n) != 0) {
-			ret = mp_err_set(err, MP_ETOOBIG, "%s: larger than %d bytes", path,
-					 LETTER_MAX);
-			break;
-		}
-	if (ret == 0 && ferror(fp))
-		ret = mp_err_set(err, MP_EIO, "%s: read error", path);
-	fclose(fp);
-	return ret;
-}
-
 static int
 letter_out(const struct rec_cfg *c, const struct rec_out *o, const char *check, struct mp_buf *out,
 	   struct mp_err *err)
@@ -919,8 +881,8 @@ letter_out(const struct rec_cfg *c, const struct rec_out *o, const char *check, 
 
 	mp_buf_init(&tpl, LETTER_MAX);
 	mp_buf_init(&recs, OUT_MAX);
-	snprintf(path, sizeof(path), "%s/letter-%s.txt", letter_dir(), c->letter);
-	if ((ret = read_template(path, &tpl, err)) != 0)
+	snprintf(path, sizeof(path), "%s/letter-%s.txt", mp_templates_dir(), c->letter);
+	if ((ret = mp_buf_read_file(&tpl, path, err)) != 0)
 		goto out;
 	ret = MP_ENOMEM;
 	if (mp_buf_printf(&recs, "1. DKIM\n   %s: %s\n   %s: TXT\n   %s: %s\n\n",

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "error.h"
@@ -63,6 +64,34 @@ buf_size_overflow_is_refused(void **state)
 }
 
 static void
+buf_read_file_bounded(void **state)
+{
+	char path[] = "/tmp/mp-test-buf-XXXXXX";
+	struct mp_buf b;
+	struct mp_err err = {0};
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "0123456789", 10), 10);
+	close(fd);
+	mp_buf_init(&b, 10);
+	assert_int_equal(mp_buf_read_file(&b, path, &err), 0);
+	assert_int_equal(b.len, 10);
+	assert_memory_equal(b.data, "0123456789", 10);
+	mp_buf_dispose(&b);
+	mp_buf_init(&b, 9);
+	assert_int_equal(mp_buf_read_file(&b, path, &err), MP_ETOOBIG);
+	assert_non_null(strstr(err.msg, path));
+	mp_buf_dispose(&b);
+	unlink(path);
+	mp_buf_init(&b, 9);
+	assert_int_equal(mp_buf_read_file(&b, path, &err), MP_ENOTFOUND);
+	mp_buf_dispose(&b);
+}
+
+static void
 util_domains(void **state)
 {
 	char *d;
@@ -103,6 +132,7 @@ main(void)
 		cmocka_unit_test(buf_grows_up_to_max),
 		cmocka_unit_test(buf_printf_and_detach),
 		cmocka_unit_test(buf_size_overflow_is_refused),
+		cmocka_unit_test(buf_read_file_bounded),
 		cmocka_unit_test(util_domains),
 		cmocka_unit_test(util_trim),
 	};
