@@ -10,6 +10,7 @@
 #include <libpsl.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "util.h"
 
 #define DOMAIN_MAX 253 /* RFC 1035 section 2.3.4, without the trailing dot */
@@ -1064,8 +1065,8 @@ mp_dmarc_evaluate(struct mp_dmarc *d, const struct mp_dmarc_eval_in *in, struct 
 		if ((rc = set_str(&out->result, "permerror", err)) < 0)
 			goto out;
 		rc = set_msg(&out->message, err,
-			     "DMARC cannot be evaluated: the From domain \"%s\" is not a valid "
-			     "domain name.",
+			     _("DMARC cannot be evaluated: the From domain \"%s\" is not a valid "
+			       "domain name."),
 			     q);
 		goto out;
 	}
@@ -1084,8 +1085,8 @@ mp_dmarc_evaluate(struct mp_dmarc *d, const struct mp_dmarc_eval_in *in, struct 
 		    (rc = set_str(&out->problem_code, "DNS_TEMPORARY", err)) < 0)
 			goto out;
 		rc = set_msg(&out->message, err,
-			     "The DMARC record of %s could not be looked up (DNS failure). This "
-			     "says nothing about the record; try again or ask another resolver.",
+			     _("The DMARC record of %s could not be looked up (DNS failure). This "
+			       "says nothing about the record; try again or ask another resolver."),
 			     out->from_domain);
 		goto out; /* the walk would only fail the same way */
 	case LOOKUP_NONE:
@@ -1095,20 +1096,20 @@ mp_dmarc_evaluate(struct mp_dmarc *d, const struct mp_dmarc_eval_in *in, struct 
 			goto out;
 		if (out->org_domain != NULL && strcmp(out->org_domain, out->from_domain) != 0)
 			rc = set_msg(&out->message, err,
-				     "No DMARC record at _dmarc.%s nor at _dmarc.%s. Publish "
-				     "one at _dmarc.%s, e.g. \"v=DMARC1; p=none; "
-				     "rua=mailto:dmarc@%s\".",
+				     _("No DMARC record at _dmarc.%s nor at _dmarc.%s. Publish "
+				       "one at _dmarc.%s, e.g. \"v=DMARC1; p=none; "
+				       "rua=mailto:dmarc@%s\"."),
 				     out->from_domain, out->org_domain, out->org_domain,
 				     out->org_domain);
 		else if (out->org_domain == NULL)
 			rc = set_msg(&out->message, err,
-				     "No DMARC record at _dmarc.%s, which is a public suffix: "
-				     "mail should come from a domain registered under it.",
+				     _("No DMARC record at _dmarc.%s, which is a public suffix: "
+				       "mail should come from a domain registered under it."),
 				     out->from_domain);
 		else
 			rc = set_msg(&out->message, err,
-				     "No DMARC record at _dmarc.%s. Publish one, e.g. "
-				     "\"v=DMARC1; p=none; rua=mailto:dmarc@%s\".",
+				     _("No DMARC record at _dmarc.%s. Publish one, e.g. "
+				       "\"v=DMARC1; p=none; rua=mailto:dmarc@%s\"."),
 				     out->from_domain, out->from_domain);
 		if (rc < 0)
 			goto out;
@@ -1119,9 +1120,9 @@ mp_dmarc_evaluate(struct mp_dmarc *d, const struct mp_dmarc_eval_in *in, struct 
 		    (rc = set_str(&out->problem_code, "DMARC_MULTIPLE", err)) < 0)
 			goto out;
 		rc = set_msg(&out->message, err,
-			     "There is more than one DMARC record at _dmarc.%s; receivers then "
-			     "ignore them all (RFC 7489 section 6.6.3). Keep exactly one "
-			     "\"v=DMARC1\" TXT record.",
+			     _("There is more than one DMARC record at _dmarc.%s; receivers then "
+			       "ignore them all (RFC 7489 section 6.6.3). Keep exactly one "
+			       "\"v=DMARC1\" TXT record."),
 			     out->record_at_org ? out->org_domain : out->from_domain);
 		if (rc < 0)
 			goto out;
@@ -1138,8 +1139,8 @@ mp_dmarc_evaluate(struct mp_dmarc *d, const struct mp_dmarc_eval_in *in, struct 
 			    (rc = set_str(&out->problem_code, "DMARC_SYNTAX", err)) < 0)
 				goto out;
 			rc = set_msg(&out->message, err,
-				     "The DMARC record at %s is invalid: %s. Receivers may "
-				     "ignore it.",
+				     _("The DMARC record at %s is invalid: %s. Receivers may "
+				       "ignore it."),
 				     out->record_name, perr.msg);
 			if (rc < 0)
 				goto out;

@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "dmarc.h"
+#include "i18n.h"
 #include "resolver.h"
 #include "spf.h"
 #include "util.h"
@@ -95,40 +96,40 @@ pf_spf(struct mp_resolver *res, const struct mp_preflight_opts *o, struct mp_pfr
 		sec->all_secure = false;
 	if (t->tempfail != NULL) {
 		rc = pf_problem(r, MP_SEV_ERROR, "DNS_TEMPORARY",
-				"SPF of %s could not be checked: %s. Try again later.", r->domain,
+				_("SPF of %s could not be checked: %s. Try again later."), r->domain,
 				t->tempfail);
 		if (rc != 0)
 			goto out;
 	}
 	if (t->top == MP_SPFREC_NONE && t->tempfail == NULL)
 		rc = pf_problem(r, MP_SEV_ERROR, "SPF_MISSING",
-				"%s publishes no SPF record. Publish one TXT record starting "
-				"\"v=spf1\" that authorises the platform.", r->domain);
+				_("%s publishes no SPF record. Publish one TXT record starting "
+				"\"v=spf1\" that authorises the platform."), r->domain);
 	else if (t->top == MP_SPFREC_MULTIPLE)
 		rc = pf_problem(r, MP_SEV_ERROR, "SPF_MULTIPLE",
-				"%s publishes more than one SPF record (RFC 7208 4.5: permerror). "
-				"Merge them into one.", r->domain);
+				_("%s publishes more than one SPF record (RFC 7208 4.5: permerror). "
+				"Merge them into one."), r->domain);
 	if (rc == 0 && t->syntax != NULL)
-		rc = pf_problem(r, MP_SEV_ERROR, "SPF_SYNTAX", "SPF is invalid: %s.", t->syntax);
+		rc = pf_problem(r, MP_SEV_ERROR, "SPF_SYNTAX", _("SPF is invalid: %s."), t->syntax);
 	if (rc == 0 && t->dns_lookups > MP_SPF_MAX_DNS_TERMS)
 		rc = pf_problem(r, MP_SEV_ERROR, "SPF_TOO_MANY_LOOKUPS",
-				"The SPF record of %s needs %u DNS lookups through its includes, "
+				_("The SPF record of %s needs %u DNS lookups through its includes, "
 				"more than %d (RFC 7208 4.6.4: permerror). Flatten or remove "
-				"includes.", r->domain, t->dns_lookups, MP_SPF_MAX_DNS_TERMS);
+				"includes."), r->domain, t->dns_lookups, MP_SPF_MAX_DNS_TERMS);
 	if (rc == 0 && t->void_lookups > MP_SPF_MAX_VOID)
 		rc = pf_problem(r, MP_SEV_ERROR, "SPF_VOID_LOOKUPS",
-				"The SPF record of %s has %u lookups that find nothing, more than "
-				"%d (RFC 7208 4.6.4: permerror): %s. Remove these terms.",
+				_("The SPF record of %s has %u lookups that find nothing, more than "
+				"%d (RFC 7208 4.6.4: permerror): %s. Remove these terms."),
 				r->domain, t->void_lookups, MP_SPF_MAX_VOID,
 				t->void_terms != NULL ? t->void_terms : "?");
 	if (rc == 0 && t->permissive != NULL)
 		rc = pf_problem(r, MP_SEV_WARNING, "SPF_PERMISSIVE",
-				"%s lets any host send as %s. End the record with ~all or -all.",
+				_("%s lets any host send as %s. End the record with ~all or -all."),
 				t->permissive, r->domain);
 	for (i = 0; rc == 0 && i < o->nincludes; i++)
 		if (!mp_spfrec_has_include(t, o->includes[i]))
 			rc = pf_problem(r, MP_SEV_ERROR, "SPF_NOT_AUTHORISED",
-					"include:%s is not in the SPF record of %s. Add it.",
+					_("include:%s is not in the SPF record of %s. Add it."),
 					o->includes[i], r->domain);
 	if (rc != 0 || o->nips == 0)
 		goto out;
@@ -154,11 +155,11 @@ pf_spf(struct mp_resolver *res, const struct mp_preflight_opts *o, struct mp_pfr
 			rc = MP_ENOMEM;
 		else if (strcmp(sr.result, "temperror") == 0)
 			rc = pf_problem(r, MP_SEV_ERROR, "DNS_TEMPORARY",
-					"SPF for %s could not be evaluated: %s. Try again later.",
+					_("SPF for %s could not be evaluated: %s. Try again later."),
 					o->ips[i], sr.explanation ? sr.explanation : "DNS failed");
 		else if (strcmp(sr.result, "pass") != 0)
 			rc = pf_problem(r, MP_SEV_ERROR, "SPF_NOT_AUTHORISED",
-					"SPF gives %s for %s, not pass: %s", sr.result, o->ips[i],
+					_("SPF gives %s for %s, not pass: %s"), sr.result, o->ips[i],
 					sr.explanation ? sr.explanation : "not authorised");
 		mp_spf_result_dispose(&sr);
 		if (rc != 0)
@@ -293,13 +294,13 @@ pf_load_key(const char *path, struct mp_err *err)
 	EVP_PKEY *k = NULL;
 
 	if (b == NULL) {
-		mp_err_set(err, MP_EINVAL, "%s: cannot open the key file", path);
+		mp_err_set(err, MP_EINVAL, _("%s: cannot open the key file"), path);
 		return NULL;
 	}
 	k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 	BIO_free(b);
 	if (k == NULL)
-		mp_err_set(err, MP_EINVAL, "%s: not a PEM private key", path);
+		mp_err_set(err, MP_EINVAL, _("%s: not a PEM private key"), path);
 	return k;
 }
 
@@ -324,7 +325,7 @@ pf_dkim_one(struct mp_resolver *res, struct mp_pfrep *r, struct mp_pf_dkim *d,
 	pf_sec_note(sec, a);
 	if (a->status == MP_DNS_TEMPFAIL) {
 		rc = pf_problem(r, MP_SEV_ERROR, "DNS_TEMPORARY",
-				"The DKIM key %s could not be looked up (%s). Try again later.",
+				_("The DKIM key %s could not be looked up (%s). Try again later."),
 				name, a->why != NULL ? a->why : "no answer");
 		goto out;
 	}
@@ -335,8 +336,8 @@ pf_dkim_one(struct mp_resolver *res, struct mp_pfrep *r, struct mp_pf_dkim *d,
 		}
 	if (rec == NULL) {
 		rc = pf_problem(r, MP_SEV_ERROR, "DKIM_KEY_MISSING",
-				"No DKIM key is published at %s. Publish the TXT record with the "
-				"public key for selector %s.", name, d->selector);
+				_("No DKIM key is published at %s. Publish the TXT record with the "
+				"public key for selector %s."), name, d->selector);
 		goto out;
 	}
 	d->record = mp_utf8_clean((const char *)rec->data, rec->len);
@@ -346,7 +347,7 @@ pf_dkim_one(struct mp_resolver *res, struct mp_pfrep *r, struct mp_pf_dkim *d,
 	}
 	if (nrec > 1) {
 		rc = pf_problem(r, MP_SEV_ERROR, "DKIM_KEY_SYNTAX",
-				"%s has %zu TXT records; a DKIM key must be the only one.", name,
+				_("%s has %zu TXT records; a DKIM key must be the only one."), name,
 				nrec);
 		goto out;
 	}
@@ -359,13 +360,13 @@ pf_dkim_one(struct mp_resolver *res, struct mp_pfrep *r, struct mp_pf_dkim *d,
 	if (ntags <= 0 || p == NULL || (v != NULL && (v != &tags[0] ||
 	    !mp_ieq(v->val, v->vlen, "DKIM1")))) {
 		rc = pf_problem(r, MP_SEV_ERROR, "DKIM_KEY_SYNTAX",
-				"The DKIM key at %s is not a valid key record (RFC 6376 3.6.1: "
-				"\"v=DKIM1; k=rsa; p=...\" with v= first and p= present).", name);
+				_("The DKIM key at %s is not a valid key record (RFC 6376 3.6.1: "
+				"\"v=DKIM1; k=rsa; p=...\" with v= first and p= present)."), name);
 		goto out;
 	}
 	if (k != NULL && !mp_ieq(k->val, k->vlen, "rsa") && !mp_ieq(k->val, k->vlen, "ed25519")) {
 		rc = pf_problem(r, MP_SEV_ERROR, "DKIM_KEY_SYNTAX",
-				"The DKIM key at %s has unknown key type k=%.*s.", name,
+				_("The DKIM key at %s has unknown key type k=%.*s."), name,
 				(int)(k->vlen > 32 ? 32 : k->vlen), k->val);
 		goto out;
 	}
@@ -378,22 +379,22 @@ pf_dkim_one(struct mp_resolver *res, struct mp_pfrep *r, struct mp_pf_dkim *d,
 	if (t != NULL && pf_list_has(t->val, t->vlen, "y")) {
 		d->testing = true;
 		rc = pf_problem(r, MP_SEV_WARNING, "DKIM_KEY_TESTING",
-				"The DKIM key at %s is in test mode (t=y): receivers may treat "
-				"signatures as unsigned. Remove t=y after the test.", name);
+				_("The DKIM key at %s is in test mode (t=y): receivers may treat "
+				"signatures as unsigned. Remove t=y after the test."), name);
 		if (rc != 0)
 			goto out;
 	}
 	if (h != NULL && !pf_list_has(h->val, h->vlen, "sha256")) {
 		rc = pf_problem(r, MP_SEV_ERROR, "DKIM_KEY_SYNTAX",
-				"The DKIM key at %s allows only h=%.*s; signatures use sha256. "
-				"Remove h= or add sha256.", name,
+				_("The DKIM key at %s allows only h=%.*s; signatures use sha256. "
+				"Remove h= or add sha256."), name,
 				(int)(h->vlen > 32 ? 32 : h->vlen), h->val);
 		goto out;
 	}
 	if (p->vlen == 0) {
 		rc = pf_problem(r, MP_SEV_ERROR, "DKIM_KEY_REVOKED",
-				"The DKIM key at %s is revoked (empty p=). Publish the current "
-				"public key.", name);
+				_("The DKIM key at %s is revoked (empty p=). Publish the current "
+				"public key."), name);
 		goto out;
 	}
 	der = pf_b64(p->val, p->vlen, &derlen);
@@ -412,26 +413,26 @@ pf_dkim_one(struct mp_resolver *res, struct mp_pfrep *r, struct mp_pf_dkim *d,
 	}
 	if (pub == NULL) {
 		rc = pf_problem(r, MP_SEV_ERROR, "DKIM_KEY_SYNTAX",
-				"The DKIM key at %s: p= is not a valid %s public key.", name,
+				_("The DKIM key at %s: p= is not a valid %s public key."), name,
 				d->key_type);
 		goto out;
 	}
 	d->key_bits = (unsigned)EVP_PKEY_get_bits(pub);
 	if (strcmp(d->key_type, "rsa") == 0 && d->key_bits < 1024)
 		rc = pf_problem(r, MP_SEV_ERROR, "DKIM_KEY_TOO_SHORT",
-				"The DKIM key at %s has %u bits; receivers ignore RSA keys under "
-				"1024 bits (RFC 8301). Publish a 2048-bit key.", name, d->key_bits);
+				_("The DKIM key at %s has %u bits; receivers ignore RSA keys under "
+				"1024 bits (RFC 8301). Publish a 2048-bit key."), name, d->key_bits);
 	else if (strcmp(d->key_type, "rsa") == 0 && d->key_bits < 2048)
 		rc = pf_problem(r, MP_SEV_WARNING, "DKIM_KEY_TOO_SHORT",
-				"The DKIM key at %s has %u bits; use 2048 bits.", name,
+				_("The DKIM key at %s has %u bits; use 2048 bits."), name,
 				d->key_bits);
 	if (rc != 0 || priv == NULL)
 		goto out;
 	d->matches = EVP_PKEY_eq(pub, priv) == 1 ? 1 : 0;
 	if (d->matches == 0)
 		rc = pf_problem(r, MP_SEV_ERROR, "DKIM_KEY_MISMATCH",
-				"The DKIM key at %s is not the public half of the private key "
-				"given: signatures will fail. Publish the key made from it.", name);
+				_("The DKIM key at %s is not the public half of the private key "
+				"given: signatures will fail. Publish the key made from it."), name);
 out:
 	EVP_PKEY_free(pub);
 	free(der);
@@ -469,7 +470,7 @@ pf_rua_ext(struct mp_resolver *res, struct mp_dmarc *dm, struct mp_pfrep *r, con
 		goto out;
 	if (a->status == MP_DNS_TEMPFAIL) {
 		rc = pf_problem(r, MP_SEV_ERROR, "DNS_TEMPORARY",
-				"%s could not be looked up (%s). Try again later.", name,
+				_("%s could not be looked up (%s). Try again later."), name,
 				a->why != NULL ? a->why : "no answer");
 		goto out;
 	}
@@ -478,9 +479,9 @@ pf_rua_ext(struct mp_resolver *res, struct mp_dmarc *dm, struct mp_pfrep *r, con
 			ok = true;
 	if (!ok)
 		rc = pf_problem(r, MP_SEV_WARNING, "DMARC_RUA_NOT_AUTHORISED",
-				"rua=%s goes to another domain, which does not accept the reports: "
+				_("rua=%s goes to another domain, which does not accept the reports: "
 				"%s has no \"v=DMARC1\" record (RFC 7489 7.1). Reports will not "
-				"be sent.", uri, name);
+				"be sent."), uri, name);
 out:
 	mp_dns_answer_free(a);
 	return rc;
@@ -540,9 +541,9 @@ pf_dmarc(struct mp_resolver *res, struct mp_pfrep *r, struct pf_sec *sec, struct
 		/* The evaluation's own text speaks of a message that fails; no mail exists here. */
 		if (warn)
 			rc = pf_problem(r, MP_SEV_WARNING, ev.problem_code,
-					"The DMARC policy of %s is p=none: receivers treat mail that "
+					_("The DMARC policy of %s is p=none: receivers treat mail that "
 					"fails DMARC like any other. Move to p=quarantine or p=reject "
-					"once the reports show that all legitimate mail passes.",
+					"once the reports show that all legitimate mail passes."),
 					r->domain);
 		else
 			rc = pf_problem(r, MP_SEV_ERROR, ev.problem_code, "%s",
@@ -582,7 +583,7 @@ mp_preflight_run(struct mp_resolver *res, const char *domain,
 	if (out->domain == NULL)
 		return mp_err_set(err, MP_ENOMEM, "out of memory");
 	if (out->domain[0] == '\0' || strlen(out->domain) >= PF_NAME_MAX)
-		return mp_err_set(err, MP_EINVAL, "'%s' is not a domain name", domain);
+		return mp_err_set(err, MP_EINVAL, _("'%s' is not a domain name"), domain);
 	if (opts->key_file != NULL && (priv = pf_load_key(opts->key_file, err)) == NULL)
 		return MP_EINVAL;
 	if (opts->nselectors > 0) {

@@ -2,6 +2,8 @@
  *
  * JSON is built with jansson, which refuses invalid UTF-8: every string of a report is
  * already cleaned by preflight.c.  Key order in JSON follows SPEC.md.
+ * The text report speaks the language of core/i18n.c; JSON and JUnit keep their keys,
+ * codes and values in English (the problem messages follow the language everywhere).
  */
 #include "preflight_report.h"
 
@@ -11,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "i18n.h"
 #include "report.h"
 
 /* Text for a terminal: control characters never reach it as they are. */
@@ -146,10 +149,25 @@ write_json(FILE *fp, const struct mp_report_opts *o, const struct mp_pfrep *reps
 		}
 	}
 	if (json_dumpf(root, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || fputc('\n', fp) == EOF)
-		rc = mp_err_set(err, MP_EIO, "cannot write the report");
+		rc = mp_err_set(err, MP_EIO, _("cannot write the report"));
 out:
 	json_decref(root);
 	return rc;
+}
+
+/* The DNSSEC states, for the translators; the JSON keeps the English word. */
+static const char *const dnssec_words[] = {N_("secure"), N_("insecure"), N_("bogus"),
+					   N_("unknown")};
+
+static const char *
+dnssec_word(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dnssec_words) / sizeof(dnssec_words[0]); i++)
+		if (strcmp(s, dnssec_words[i]) == 0)
+			return _(dnssec_words[i]);
+	return s;
 }
 
 static void
@@ -160,8 +178,8 @@ text_problems(FILE *fp, const struct mp_pfrep *r, bool quiet)
 	for (i = 0; i < r->nproblems; i++) {
 		if (quiet && r->problems[i].severity != MP_SEV_ERROR)
 			continue;
-		fprintf(fp, "  %s %s: ",
-			r->problems[i].severity == MP_SEV_ERROR ? "error  " : "warning",
+		fprintf(fp, "  %-7s %s: ",
+			r->problems[i].severity == MP_SEV_ERROR ? _("error") : _("warning"),
 			r->problems[i].code);
 		put_text(fp, r->problems[i].message);
 		fputc('\n', fp);
@@ -172,7 +190,7 @@ static void
 put_value(FILE *fp, const char *s)
 {
 	if (s == NULL) {
-		fputs("(none)", fp);
+		fputs(_("(none)"), fp);
 		return;
 	}
 	fputc('"', fp);
@@ -188,21 +206,21 @@ text_changes(FILE *fp, const struct mp_pfrep *r, bool quiet)
 
 	if (r->baseline == NULL)
 		return;
-	fputs("  Changes since ", fp);
+	fputs(_("  Changes since "), fp);
 	put_text(fp, r->baseline);
 	if (r->nchanges == 0) {
-		fputs(": no changes\n", fp);
+		fputs(_(": no changes\n"), fp);
 		return;
 	}
-	fprintf(fp, ": %zu change%s%s\n", r->nchanges, r->nchanges == 1 ? "" : "s",
-		r->regressed ? ", REGRESSION" : "");
+	fprintf(fp, mp_i18n_ngettext(": %zu change", ": %zu changes", r->nchanges), r->nchanges);
+	fputs(r->regressed ? _(", REGRESSION\n") : "\n", fp);
 	for (i = 0; i < r->nchanges; i++) {
 		const struct mp_pf_change *c = &r->changes[i];
 
 		if (quiet && !c->regression)
 			continue;
-		fprintf(fp, "    %-10s ", c->regression ? "regression" : c->improvement
-						 ? "improved" : "changed");
+		fprintf(fp, "    %-10s ", c->regression ? _("regression") : c->improvement
+						 ? _("improved") : _("changed"));
 		put_text(fp, c->what);
 		fputs(": ", fp);
 		put_value(fp, c->before);
@@ -217,7 +235,7 @@ write_text_one(FILE *fp, const struct mp_pfrep *r, bool quiet)
 {
 	size_t i;
 
-	fprintf(fp, "%s: %s\n", r->domain, r->pass ? "PASS" : "FAIL");
+	fprintf(fp, "%s: %s\n", r->domain, r->pass ? _("PASS") : _("FAIL"));
 	if (quiet) {
 		text_problems(fp, r, true);
 		text_changes(fp, r, true);
@@ -226,17 +244,18 @@ write_text_one(FILE *fp, const struct mp_pfrep *r, bool quiet)
 	fputs("  SPF    ", fp);
 	if (r->spf.top == MP_SPFREC_FOUND && r->spf.nnodes > 0 && r->spf.nodes[0].record) {
 		put_text(fp, r->spf.nodes[0].record);
-		fprintf(fp, "\n         %u DNS lookups (limit 10), %u void (limit 2)\n",
+		fputc('\n', fp);
+		fprintf(fp, _("         %u DNS lookups (limit 10), %u void (limit 2)\n"),
 			r->spf.dns_lookups, r->spf.void_lookups);
 	} else {
-		fputs("(no usable record)\n", fp);
+		fputs(_("(no usable record)\n"), fp);
 	}
 	for (i = 1; i < r->spf.nnodes; i++) {
 		const struct mp_spfrec_node *nd = &r->spf.nodes[i];
 
 		fprintf(fp, "         %*s%s %s: ", (int)(2 * nd->depth), "",
 			nd->via != NULL ? nd->via : "", nd->domain);
-		put_text(fp, nd->record != NULL ? nd->record : "(no record)");
+		put_text(fp, nd->record != NULL ? nd->record : _("(no record)"));
 		if (nd->note != NULL) {
 			fputs(" [", fp);
 			put_text(fp, nd->note);
@@ -252,23 +271,23 @@ write_text_one(FILE *fp, const struct mp_pfrep *r, bool quiet)
 		fputs("  DKIM   ", fp);
 		put_text(fp, k->selector);
 		if (k->record == NULL) {
-			fputs(": (no key)\n", fp);
+			fputs(_(": (no key)\n"), fp);
 			continue;
 		}
 		fprintf(fp, ": %s", k->key_type != NULL ? k->key_type : "?");
 		if (k->key_bits > 0)
-			fprintf(fp, " %u bits", k->key_bits);
+			fprintf(fp, _(" %u bits"), k->key_bits);
 		if (k->testing)
-			fputs(", testing (t=y)", fp);
+			fputs(_(", testing (t=y)"), fp);
 		if (k->matches >= 0)
-			fputs(k->matches ? ", matches the private key" : ", does NOT match the "
-			      "private key", fp);
+			fputs(k->matches ? _(", matches the private key")
+					 : _(", does NOT match the private key"), fp);
 		fputc('\n', fp);
 	}
 	fputs("  DMARC  ", fp);
-	put_text(fp, r->dmarc.record != NULL ? r->dmarc.record : "(no record)");
+	put_text(fp, r->dmarc.record != NULL ? r->dmarc.record : _("(no record)"));
 	fputc('\n', fp);
-	fprintf(fp, "  DNSSEC %s\n", r->dnssec);
+	fprintf(fp, "  DNSSEC %s\n", dnssec_word(r->dnssec));
 	text_problems(fp, r, false);
 	text_changes(fp, r, false);
 }
@@ -353,6 +372,6 @@ mp_pfreport_write(FILE *fp, const struct mp_report_opts *opts, const struct mp_p
 		break;
 	}
 	if (rc == 0 && (fflush(fp) != 0 || ferror(fp)))
-		rc = mp_err_set(err, MP_EIO, "cannot write the report");
+		rc = mp_err_set(err, MP_EIO, _("cannot write the report"));
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "preflight.h"
 #include "profile.h"
 #include "preflight_baseline.h"
@@ -22,7 +23,8 @@
 #define PROG "mailproof-inspect"
 #define DNS_MAX_LIST 32
 
-enum { O_SELECTOR = 256, O_IP, O_INCLUDE, O_KEY, O_ZONE, O_RESOLVER, O_BASELINE, O_VERSION };
+enum { O_SELECTOR = 256, O_IP, O_INCLUDE, O_KEY, O_ZONE, O_RESOLVER, O_BASELINE, O_VERSION,
+       O_LANG };
 
 static const struct dns_opt {
 	struct option opt;
@@ -30,25 +32,28 @@ static const struct dns_opt {
 	const char *help;
 } dns_opts[] = {
 	{{"profile", required_argument, NULL, 'c'}, "FILE",
-	 "customer profile: its domain, selectors, ip, include and DKIM key unless given"},
-	{{"selector", required_argument, NULL, O_SELECTOR}, "S", "DKIM selector to check; repeatable"},
-	{{"ip", required_argument, NULL, O_IP}, "IP", "an address SPF must pass; repeatable"},
+	 N_("customer profile: its domain, selectors, ip, include and DKIM key unless given")},
+	{{"selector", required_argument, NULL, O_SELECTOR}, "S",
+	 N_("DKIM selector to check; repeatable")},
+	{{"ip", required_argument, NULL, O_IP}, "IP", N_("an address SPF must pass; repeatable")},
 	{{"include", required_argument, NULL, O_INCLUDE}, "DOMAIN",
-	 "a domain the SPF record must include; repeatable"},
+	 N_("a domain the SPF record must include; repeatable")},
 	{{"key", required_argument, NULL, O_KEY}, "FILE",
-	 "the private key (PEM) the published DKIM keys must match"},
+	 N_("the private key (PEM) the published DKIM keys must match")},
 	{{"zone", required_argument, NULL, O_ZONE}, "FILE",
-	 "answer DNS from this master file only (offline)"},
+	 N_("answer DNS from this master file only (offline)")},
 	{{"resolver", required_argument, NULL, O_RESOLVER}, "ADDR[@PORT]",
-	 "ask this DNS server (e.g. the domain's authoritative one)"},
+	 N_("ask this DNS server (e.g. the domain's authoritative one)")},
 	{{"baseline", required_argument, NULL, O_BASELINE}, "FILE",
-	 "compare with an earlier JSON report; a regression exits 1"},
-	{{"format", required_argument, NULL, 'f'}, "FMT", "text (default), json or junit"},
-	{{"output", required_argument, NULL, 'o'}, "FILE", "write the report to FILE"},
-	{{"quiet", no_argument, NULL, 'q'}, NULL, "only the verdict and errors"},
-	{{"verbose", no_argument, NULL, 'v'}, NULL, "more detail on stderr"},
-	{{"help", no_argument, NULL, 'h'}, NULL, "show this help"},
-	{{"version", no_argument, NULL, O_VERSION}, NULL, "show the version"},
+	 N_("compare with an earlier JSON report; a regression exits 1")},
+	{{"format", required_argument, NULL, 'f'}, "FMT", N_("text (default), json or junit")},
+	{{"output", required_argument, NULL, 'o'}, "FILE", N_("write the report to FILE")},
+	{{"quiet", no_argument, NULL, 'q'}, NULL, N_("only the verdict and errors")},
+	{{"verbose", no_argument, NULL, 'v'}, NULL, N_("more detail on stderr")},
+	{{"help", no_argument, NULL, 'h'}, NULL, N_("show this help")},
+	{{"version", no_argument, NULL, O_VERSION}, NULL, N_("show the version")},
+	{{"lang", required_argument, NULL, O_LANG}, "en|nl",
+	 N_("language of messages and reports (default: the locale)")},
 };
 #define NDNS_OPTS (sizeof(dns_opts) / sizeof(dns_opts[0]))
 
@@ -103,8 +108,8 @@ dns_help(void)
 	char left[64];
 	size_t i;
 
-	fputs("usage: " PROG " dns [OPTIONS] DOMAIN   check the published SPF, DKIM and DMARC "
-	      "records\n\noptions:\n", stdout);
+	printf(_("usage: %s dns [OPTIONS] DOMAIN   check the published SPF, DKIM and DMARC "
+		 "records\n\noptions:\n"), PROG);
 	for (i = 0; i < NDNS_OPTS; i++) {
 		const struct dns_opt *d = &dns_opts[i];
 
@@ -114,17 +119,17 @@ dns_help(void)
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", d->opt.name,
 				 d->arg ? " " : "", d->arg ? d->arg : "");
-		printf("  %-28s %s\n", left, d->help);
+		printf("  %-28s %s\n", left, _(d->help));
 	}
-	fputs("\nexit status: 0 every check passed, 1 a check failed or a regression against "
-	      "the baseline, 2 usage error, 3 a DNS lookup failed.\n", stdout);
+	fputs(_("\nexit status: 0 every check passed, 1 a check failed or a regression against "
+		"the baseline, 2 usage error, 3 a DNS lookup failed.\n"), stdout);
 }
 
 static int
 dns_usage(const char *what, const char *arg)
 {
-	fprintf(stderr, PROG ": %s%s%s (see " PROG " dns --help)\n", what, arg ? " " : "",
-		arg ? arg : "");
+	fprintf(stderr, _("%s: %s%s%s (see %s dns --help)\n"), PROG, what, arg ? " " : "",
+		arg ? arg : "", PROG);
 	return 2;
 }
 
@@ -132,7 +137,7 @@ static int
 add_list(const char **list, size_t *n, const char *v, const char *name)
 {
 	if (*n >= DNS_MAX_LIST)
-		return dns_usage("too many options", name);
+		return dns_usage(_("too many options"), name);
 	list[(*n)++] = v;
 	return 0;
 }
@@ -183,10 +188,14 @@ dns_parse(int argc, char **argv, struct dns_cfg *c, int *first)
 			else if (strcmp(optarg, "junit") == 0)
 				c->format = MP_FMT_JUNIT;
 			else
-				rc = dns_usage("dns: unknown format", optarg);
+				rc = dns_usage(_("dns: unknown format"), optarg);
 			break;
 		case 'o':
 			c->output = optarg;
+			break;
+		case O_LANG: /* applied by main() before any option is parsed */
+			if (strcmp(optarg, "en") != 0 && strcmp(optarg, "nl") != 0)
+				rc = dns_usage(_("--lang must be en or nl, not"), optarg);
 			break;
 		case 'q':
 			c->quiet = true;
@@ -201,25 +210,25 @@ dns_parse(int argc, char **argv, struct dns_cfg *c, int *first)
 			printf(PROG " %s\n", MP_VERSION);
 			exit(0);
 		case ':':
-			rc = dns_usage("option needs an argument:", argv[optind - 1]);
+			rc = dns_usage(_("option needs an argument:"), argv[optind - 1]);
 			break;
 		default:
-			rc = dns_usage("unknown option", argv[optind - 1]);
+			rc = dns_usage(_("unknown option"), argv[optind - 1]);
 			break;
 		}
 	}
 	if (rc != 0)
 		return rc;
 	if (c->zone != NULL && c->resolver != NULL)
-		return dns_usage("--zone and --resolver exclude each other", NULL);
+		return dns_usage(_("--zone and --resolver exclude each other"), NULL);
 	if (optind + 1 < argc)
-		return dns_usage("dns takes one DOMAIN, not also", argv[optind + 1]);
+		return dns_usage(_("dns takes one DOMAIN, not also"), argv[optind + 1]);
 	if (optind < argc)
 		c->domain = argv[optind];
 	if (c->profile_path != NULL && (rc = apply_profile(c)) != 0)
 		return rc;
 	if (c->domain == NULL)
-		return dns_usage("dns needs a DOMAIN (or a profile with one)", NULL);
+		return dns_usage(_("dns needs a DOMAIN (or a profile with one)"), NULL);
 	*first = optind;
 	return 0;
 }
@@ -276,7 +285,7 @@ mp_cmd_dns(int argc, char **argv)
 		goto out;
 	}
 	if (c.output != NULL && (out = fopen(c.output, "w")) == NULL) {
-		fprintf(stderr, PROG ": %s: cannot open for writing\n", c.output);
+		fprintf(stderr, _("%s: %s: cannot open for writing\n"), PROG, c.output);
 		status = 3;
 		goto out;
 	}
@@ -293,11 +302,11 @@ mp_cmd_dns(int argc, char **argv)
 		unsigned long hits = 0, misses = 0;
 
 		mp_resolver_stats(res, &hits, &misses);
-		fprintf(stderr, PROG ": %lu DNS queries, %lu from the cache\n", misses, hits);
+		fprintf(stderr, _("%s: %lu DNS queries, %lu from the cache\n"), PROG, misses, hits);
 	}
 	status = rep.tempfail ? 3 : rep.regressed || !rep.pass ? 1 : 0;
 	if (rep.tempfail)
-		fprintf(stderr, PROG ": %s: a DNS lookup failed; the result is incomplete\n",
+		fprintf(stderr, _("%s: %s: a DNS lookup failed; the result is incomplete\n"), PROG,
 			rep.domain);
 out:
 	if (out != stdout && out != NULL && fclose(out) != 0 && status == 0)
