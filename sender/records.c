@@ -875,9 +875,17 @@ letter_out(const struct rec_cfg *c, const struct rec_out *o, const char *check, 
 	   struct mp_err *err)
 {
 	struct mp_buf tpl, recs;
-	char path[4096];
+	char path[4096], by_deadline[256];
 	bool nl = strcmp(c->letter, "nl") == 0;
 	int ret;
+
+	/* "by 1 December" with a deadline, "as soon as possible" without one. */
+	if (c->deadline != NULL)
+		snprintf(by_deadline, sizeof(by_deadline), "%s %s", nl ? "vóór" : "by",
+			 c->deadline);
+	else
+		snprintf(by_deadline, sizeof(by_deadline), "%s",
+			 nl ? "zo spoedig mogelijk" : "as soon as possible");
 
 	mp_buf_init(&tpl, LETTER_MAX);
 	mp_buf_init(&recs, OUT_MAX);
@@ -916,6 +924,7 @@ letter_out(const struct rec_cfg *c, const struct rec_out *o, const char *check, 
 		    {"deadline", c->deadline ? c->deadline
 				 : nl	     ? "zo spoedig mogelijk"
 					     : "as soon as possible"},
+		    {"by_deadline", by_deadline},
 		    {"domain", o->domain},
 		    {"selector", c->selector},
 		    {"records", mp_buf_cstr(&recs)},
