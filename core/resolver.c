@@ -83,7 +83,7 @@ struct mp_resolver {
 	struct ubq *orphans;
 	struct ubq *pending; /* asynchronous queries not answered yet */
 	size_t npending;
-	void (*wait)(void *arg); /* mp_resolver_set_wait() */
+	void (*wait)(void *arg, const int *answered); /* mp_resolver_set_wait() */
 	void *wait_arg;
 
 	struct znode **zb;
@@ -1020,7 +1020,8 @@ mp_resolver_process(struct mp_resolver *r)
 }
 
 void
-mp_resolver_set_wait(struct mp_resolver *r, void (*wait)(void *arg), void *arg)
+mp_resolver_set_wait(struct mp_resolver *r, void (*wait)(void *arg, const int *answered),
+		     void *arg)
 {
 	r->wait = wait;
 	r->wait_arg = arg;
@@ -1061,7 +1062,7 @@ mp_resolver_query(struct mp_resolver *r, const char *name, uint16_t type,
 	 */
 	while (!w.done) {
 		if (r->wait != NULL) {
-			r->wait(r->wait_arg);
+			r->wait(r->wait_arg, &w.done);
 			continue;
 		}
 		{

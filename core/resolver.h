@@ -139,11 +139,12 @@ int mp_resolver_next_timeout(const struct mp_resolver *r);
  * channel broke (every pending query is then answered TEMPFAIL). */
 int mp_resolver_process(struct mp_resolver *r);
 /*
- * With a waiter set, mp_resolver_query() starts its query and calls wait(arg) until the
- * answer is there, instead of polling itself: the waiter lets other work (other domains'
- * checks) run and drives mp_resolver_process().  NULL removes it.
+ * With a waiter set, mp_resolver_query() starts its query and calls wait(arg, answered)
+ * until *answered is non-zero, instead of polling itself: the waiter lets other work
+ * (other domains' checks) run and drives mp_resolver_process().  NULL removes it.
  */
-void mp_resolver_set_wait(struct mp_resolver *r, void (*wait)(void *arg), void *arg);
+void mp_resolver_set_wait(struct mp_resolver *r, void (*wait)(void *arg, const int *answered),
+			  void *arg);
 
 /*
  * Encodes an answer as a DNS wire-format response to `name`/`type` (for libopendkim's
