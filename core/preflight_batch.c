@@ -40,7 +40,7 @@ enum task_state { T_FREE = 0, T_RUNNING, T_WAITING, T_FINISHED };
 
 struct pftask {
 	ucontext_t ctx;
-	void *map;  /* the stack, with a guard page below it */
+	void *map; /* the stack, with a guard page below it */
 	size_t maplen;
 	enum task_state state;
 	size_t index;
@@ -60,8 +60,8 @@ struct batch {
 	struct mp_resolver *res;
 	const struct mp_pfbatch_item *items;
 	ucontext_t sched;
-	struct pftask *cur;   /* the coroutine running now */
-	void *sched_fake;     /* ASan: the scheduler's fake stack while a coroutine runs */
+	struct pftask *cur; /* the coroutine running now */
+	void *sched_fake;   /* ASan: the scheduler's fake stack while a coroutine runs */
 	const void *main_bottom;
 	size_t main_size;
 };
@@ -187,8 +187,7 @@ wait_dns(struct batch *b, struct mp_err *err)
 
 int
 mp_preflight_batch(struct mp_resolver *res, const struct mp_pfbatch_item *items, size_t n,
-		   unsigned concurrency, mp_pfbatch_report_fn report, void *arg,
-		   struct mp_err *err)
+		   unsigned concurrency, mp_pfbatch_report_fn report, void *arg, struct mp_err *err)
 {
 	struct batch b;
 	struct pftask *tasks = NULL;
@@ -220,7 +219,8 @@ mp_preflight_batch(struct mp_resolver *res, const struct mp_pfbatch_item *items,
 		for (i = 0; i < concurrency && !failed; i++) {
 			struct pftask *t = &tasks[i];
 
-			if (t->state == T_FREE && next_start < n && next_start < next_report + window) {
+			if (t->state == T_FREE && next_start < n &&
+			    next_start < next_report + window) {
 				if ((rc = task_start(&b, t, next_start)) != 0) {
 					mp_err_set(err, rc, "out of memory");
 					failed = 1;

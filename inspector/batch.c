@@ -168,8 +168,8 @@ parse_tokens(const struct dns_batch_cfg *c, char **tok, size_t ntok, size_t line
 					tok[i]);
 		if ((v = opt_value(tok, ntok, &i, names[k])) == NULL)
 			return bad_line(c->file, line, "option needs a value:", names[k]);
-		if ((k == 0 && nsel >= DNS_BATCH_LIST_MAX) || (k == 1 && nip >= DNS_BATCH_LIST_MAX) ||
-		    (k == 2 && ninc >= DNS_BATCH_LIST_MAX))
+		if ((k == 0 && nsel >= DNS_BATCH_LIST_MAX) ||
+		    (k == 1 && nip >= DNS_BATCH_LIST_MAX) || (k == 2 && ninc >= DNS_BATCH_LIST_MAX))
 			return bad_line(c->file, line, "too many values of", names[k]);
 		switch (k) {
 		case 0:
@@ -367,25 +367,30 @@ static void
 write_head(struct batch_run *b)
 {
 	if (b->c->format == MP_FMT_JSON)
-		fprintf(b->out, "{\n  \"schema\": \"mailproof/dns-batch-1\",\n  \"tool\": \"%s\",\n"
-			"  \"version\": \"%s\",\n  \"domains\": [\n", PROG, MP_VERSION);
+		fprintf(b->out,
+			"{\n  \"schema\": \"mailproof/dns-batch-1\",\n  \"tool\": \"%s\",\n"
+			"  \"version\": \"%s\",\n  \"domains\": [\n",
+			PROG, MP_VERSION);
 	else if (b->c->format == MP_FMT_JUNIT)
 		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"" PROG
-		      " dns\">\n", b->out);
+		      " dns\">\n",
+		      b->out);
 }
 
 static void
 write_tail(struct batch_run *b)
 {
 	if (b->c->format == MP_FMT_JSON)
-		fprintf(b->out, "\n  ],\n  \"summary\": {\n    \"domains\": %zu,\n"
+		fprintf(b->out,
+			"\n  ],\n  \"summary\": {\n    \"domains\": %zu,\n"
 			"    \"pass\": %zu,\n    \"fail\": %zu,\n    \"dns_temporary\": %zu\n"
-			"  }\n}\n", b->n, b->passed, b->failed, b->tempfailed);
+			"  }\n}\n",
+			b->n, b->passed, b->failed, b->tempfailed);
 	else if (b->c->format == MP_FMT_JUNIT)
 		fputs("</testsuites>\n", b->out);
 	else
-		fprintf(b->out, "%zu domains: %zu pass, %zu fail (%zu with a failed DNS lookup)\n",
-			b->n, b->passed, b->failed, b->tempfailed);
+		fprintf(b->out, "%zu domain%s: %zu pass, %zu fail (%zu with a failed DNS lookup)\n",
+			b->n, b->n == 1 ? "" : "s", b->passed, b->failed, b->tempfailed);
 }
 
 int
@@ -409,8 +414,9 @@ dns_batch_run(const struct dns_batch_cfg *c)
 	}
 	if ((status = read_batch(c, &items, &lines, &n)) != 0)
 		return status;
-	ropts.mode = c->zone != NULL ? MP_RESOLVER_ZONE
-		     : c->resolver != NULL ? MP_RESOLVER_SERVER : MP_RESOLVER_SYSTEM;
+	ropts.mode = c->zone != NULL	   ? MP_RESOLVER_ZONE
+		     : c->resolver != NULL ? MP_RESOLVER_SERVER
+					   : MP_RESOLVER_SYSTEM;
 	ropts.zone_file = c->zone;
 	ropts.server = c->resolver;
 	if (mp_resolver_new(&res, &ropts, &err) != 0) {
@@ -449,14 +455,17 @@ dns_batch_run(const struct dns_batch_cfg *c)
 		double secs = (double)(mono_ms() - b.start_ms) / 1000.0;
 
 		mp_resolver_stats(res, &hits, &misses);
-		fprintf(stderr, PROG ": %zu domains in %.2f s (%.0f domains/s), %lu DNS queries, "
-			"%lu from the cache\n", n, secs, secs > 0 ? (double)n / secs : 0.0, misses,
-			hits);
+		fprintf(stderr,
+			PROG ": %zu domains in %.2f s (%.0f domains/s), %lu DNS queries, "
+			     "%lu from the cache\n",
+			n, secs, secs > 0 ? (double)n / secs : 0.0, misses, hits);
 	}
 	status = b.tempfailed > 0 ? 3 : b.failed > 0 ? 1 : 0;
 	if (b.tempfailed > 0)
-		fprintf(stderr, PROG ": %zu domain%s had a failed DNS lookup; their results are "
-			"incomplete\n", b.tempfailed, b.tempfailed == 1 ? "" : "s");
+		fprintf(stderr,
+			PROG ": %zu domain%s had a failed DNS lookup; their results are "
+			     "incomplete\n",
+			b.tempfailed, b.tempfailed == 1 ? "" : "s");
 out:
 	if (b.out != stdout && b.out != NULL && fclose(b.out) != 0 && status == 0)
 		status = 3;

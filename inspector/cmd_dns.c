@@ -139,7 +139,9 @@ dns_help(void)
 		printf("  %-28s %s\n", left, d->help);
 	}
 	fputs("\nexit status: 0 every check passed, 1 a check failed or a regression against "
-	      "the baseline, 2 usage error, 3 a DNS lookup failed.\n", stdout);
+	      "the baseline, 2 usage error, 3 a DNS lookup failed; with --batch the worst "
+	      "domain's.\nbatch file: one domain per line, then its own --selector, --ip, "
+	      "--include, --key; '#' comments.\n", stdout);
 }
 
 static int
