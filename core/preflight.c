@@ -621,6 +621,17 @@ out:
 	return rc;
 }
 
+int
+mp_preflight_key_check(const char *path, struct mp_err *err)
+{
+	EVP_PKEY *k = pf_load_key(path, err);
+
+	if (k == NULL)
+		return MP_EINVAL;
+	EVP_PKEY_free(k);
+	return 0;
+}
+
 void
 mp_pfrep_dispose(struct mp_pfrep *r)
 {

@@ -87,6 +87,8 @@ struct mp_pfrep {
 int mp_preflight_run(struct mp_resolver *res, const char *domain,
 		     const struct mp_preflight_opts *opts, struct mp_pfrep *out,
 		     struct mp_err *err);
+/* Whether `path` holds a PEM private key --key can use: 0, or MP_EINVAL with err. */
+int mp_preflight_key_check(const char *path, struct mp_err *err);
 void mp_pfrep_dispose(struct mp_pfrep *r);
 bool mp_pfrep_has_problem(const struct mp_pfrep *r, const char *code);
 

@@ -322,34 +322,77 @@ junit_case(FILE *fp, const struct mp_pfrep *r, const char *name, const char *pre
 }
 
 static void
-write_junit(FILE *fp, const struct mp_report_opts *o, const struct mp_pfrep *reps, size_t n)
+junit_suite(FILE *fp, const struct mp_pfrep *r)
 {
 	static const char *const checks[][2] = {
 		{"spf", "SPF_"}, {"dkim", "DKIM_"}, {"dmarc", "DMARC_"}, {"dns", "DNS_"}};
-	size_t i, c, j;
+	unsigned failures = 0;
+	size_t c, j;
+
+	for (c = 0; c < 4; c++)
+		for (j = 0; j < r->nproblems; j++)
+			if (r->problems[j].severity == MP_SEV_ERROR &&
+			    strncmp(r->problems[j].code, checks[c][1], strlen(checks[c][1])) == 0) {
+				failures++;
+				break;
+			}
+	fputs("  <testsuite name=\"", fp);
+	mp_put_markup(fp, r->domain);
+	fprintf(fp, "\" tests=\"4\" failures=\"%u\">\n", failures);
+	for (c = 0; c < 4; c++)
+		junit_case(fp, r, checks[c][0], checks[c][1]);
+	fputs("  </testsuite>\n", fp);
+}
+
+static void
+write_junit(FILE *fp, const struct mp_report_opts *o, const struct mp_pfrep *reps, size_t n)
+{
+	size_t i;
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"", fp);
 	mp_put_markup(fp, o->tool);
 	fputs(" dns\">\n", fp);
-	for (i = 0; i < n; i++) {
-		unsigned failures = 0;
-
-		for (c = 0; c < 4; c++)
-			for (j = 0; j < reps[i].nproblems; j++)
-				if (reps[i].problems[j].severity == MP_SEV_ERROR &&
-				    strncmp(reps[i].problems[j].code, checks[c][1],
-					    strlen(checks[c][1])) == 0) {
-					failures++;
-					break;
-				}
-		fputs("  <testsuite name=\"", fp);
-		mp_put_markup(fp, reps[i].domain);
-		fprintf(fp, "\" tests=\"4\" failures=\"%u\">\n", failures);
-		for (c = 0; c < 4; c++)
-			junit_case(fp, &reps[i], checks[c][0], checks[c][1]);
-		fputs("  </testsuite>\n", fp);
-	}
+	for (i = 0; i < n; i++)
+		junit_suite(fp, &reps[i]);
 	fputs("</testsuites>\n", fp);
+}
+
+int
+mp_pfreport_write_domain(FILE *fp, const struct mp_report_opts *opts, const struct mp_pfrep *r,
+			 unsigned indent, struct mp_err *err)
+{
+	json_t *d = NULL;
+	char *s = NULL, *p;
+	int rc = 0;
+
+	switch (opts->format) {
+	case MP_FMT_JSON:
+		if ((d = json_domain(r)) == NULL ||
+		    (s = json_dumps(d, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
+			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			break;
+		}
+		/* JSON strings hold no raw newline: every one starts a line to indent. */
+		fprintf(fp, "%*s", (int)indent, "");
+		for (p = s; *p != '\0'; p++) {
+			fputc(*p, fp);
+			if (*p == '\n')
+				fprintf(fp, "%*s", (int)indent, "");
+		}
+		break;
+	case MP_FMT_JUNIT:
+		junit_suite(fp, r);
+		break;
+	default:
+		fprintf(fp, "%s: %s\n", r->domain, r->pass ? "PASS" : "FAIL");
+		text_problems(fp, r, opts->quiet);
+		break;
+	}
+	free(s);
+	json_decref(d);
+	if (rc == 0 && ferror(fp))
+		rc = mp_err_set(err, MP_EIO, "cannot write the report");
+	return rc;
 }
 
 int

@@ -18,4 +18,13 @@
 int mp_pfreport_write(FILE *fp, const struct mp_report_opts *opts, const struct mp_pfrep *reps,
 		      size_t n, struct mp_err *err);
 
+/*
+ * One domain on its own, for a report written while other domains are still being
+ * checked (dns --batch): text is the verdict line and the problems (quiet: errors
+ * only), JSON one dns-report-1 domain object indented by `indent` spaces (no separator,
+ * no newline after it), JUnit one <testsuite>.  The caller writes what surrounds them.
+ */
+int mp_pfreport_write_domain(FILE *fp, const struct mp_report_opts *opts, const struct mp_pfrep *r,
+			     unsigned indent, struct mp_err *err);
+
 #endif

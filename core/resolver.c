@@ -58,13 +58,22 @@ struct centry {
 	struct centry *next;
 };
 
-/* One asynchronous libunbound query; orphaned when ub_cancel() could not stop it. */
+/*
+ * One asynchronous libunbound query.  Pending queries are on the resolver's list until
+ * answered or timed out; a timed-out query that ub_cancel() could not stop is orphaned
+ * (its callback frees the result later; the struct goes with the resolver).
+ */
 struct ubq {
-	int done;
+	struct mp_resolver *r;
+	int id;
 	int orphan;
-	int err;
-	struct ub_result *res;
-	struct ubq *next;
+	char *name;
+	uint16_t type;
+	uint32_t hash;
+	long long deadline; /* monotonic ms */
+	mp_dns_done_fn done;
+	void *arg;
+	struct ubq *prev, *next;
 };
 
 struct mp_resolver {
@@ -72,6 +81,10 @@ struct mp_resolver {
 	unsigned timeout_ms;
 	struct ub_ctx *ub;
 	struct ubq *orphans;
+	struct ubq *pending; /* asynchronous queries not answered yet */
+	size_t npending;
+	void (*wait)(void *arg, const int *answered); /* mp_resolver_set_wait() */
+	void *wait_arg;
 
 	struct znode **zb;
 	size_t znb;
@@ -629,22 +642,6 @@ out:
 	return rc;
 }
 
-static void
-ub_done(void *arg, int err, struct ub_result *res)
-{
-	struct ubq *q = arg;
-
-	if (q->orphan) {
-		/* Its caller gave up; it is freed with the resolver. */
-		ub_resolve_free(res);
-		q->done = 1;
-		return;
-	}
-	q->err = err;
-	q->res = res;
-	q->done = 1;
-}
-
 /* Wire name (uncompressed, as in ub_result data[]) -> text, lower case, no final dot. */
 static int
 wire_name(const unsigned char *p, size_t n, size_t *used, char *out)
@@ -806,68 +803,282 @@ ub_convert(int err, const struct ub_result *res, uint16_t type, struct mp_dns_an
 	return 0;
 }
 
-/* Stops waiting for q: cancels it, or leaves it to the callback when that is not possible. */
-static void
-ub_give_up(struct mp_resolver *r, struct ubq **qp, int id)
+/* Cache lifetime of a network answer: its smallest TTL within bounds; failures briefly. */
+static time_t
+answer_expiry(const struct mp_dns_answer *a)
 {
-	struct ubq *q = *qp;
+	uint32_t ttl = CACHE_TTL_MAX;
+	size_t i;
 
-	if (q->done || ub_cancel(r->ub, id) == 0)
+	if (a->status == MP_DNS_TEMPFAIL) {
+		ttl = CACHE_TEMPFAIL_TTL;
+	} else {
+		for (i = 0; i < a->count; i++)
+			if (a->rr[i].ttl < ttl)
+				ttl = a->rr[i].ttl;
+		if (ttl < CACHE_TTL_MIN)
+			ttl = CACHE_TTL_MIN;
+	}
+	return now_sec() + (time_t)ttl;
+}
+
+static void
+pending_unlink(struct mp_resolver *r, struct ubq *q)
+{
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else
+		r->pending = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	q->prev = q->next = NULL;
+	r->npending--;
+}
+
+static void
+ubq_free(struct ubq *q)
+{
+	if (q == NULL)
 		return;
-	/* Already on its way back: the callback will run later and free the result. */
-	q->orphan = 1;
-	q->next = r->orphans;
-	r->orphans = q;
-	*qp = NULL;
+	free(q->name);
+	free(q);
 }
 
 /*
- * libunbound has no per-query timeout: the query runs asynchronously and we poll its
- * descriptor until the deadline, then cancel it.
+ * Hands `a` (may be NULL: out of memory) to the query's owner and a copy to the cache.
+ * q is off the pending list and freed by the caller.
+ */
+static void
+ubq_deliver(struct ubq *q, struct mp_dns_answer *a)
+{
+	struct mp_dns_answer *copy = a != NULL ? answer_dup(a) : NULL;
+
+	if (copy != NULL)
+		cache_put(q->r, q->name, q->type, q->hash, copy, answer_expiry(copy));
+	q->done(q->arg, a);
+}
+
+static void
+ub_done(void *arg, int err, struct ub_result *res)
+{
+	struct ubq *q = arg;
+	struct mp_dns_answer *a = NULL;
+
+	if (q->orphan) {
+		/* Its caller was answered "timeout" already; q is freed with the resolver. */
+		ub_resolve_free(res);
+		return;
+	}
+	pending_unlink(q->r, q);
+	if (ub_convert(err, res, q->type, &a) != 0)
+		a = NULL;
+	ub_resolve_free(res);
+	ubq_deliver(q, a);
+	ubq_free(q);
+}
+
+/* Stops q after its deadline: cancelled, or orphaned when its answer is already on its way. */
+static void
+ubq_timeout(struct mp_resolver *r, struct ubq *q)
+{
+	pending_unlink(r, q);
+	ubq_deliver(q, answer_new(MP_DNS_TEMPFAIL, "timeout"));
+	if (ub_cancel(r->ub, q->id) == 0) {
+		ubq_free(q);
+		return;
+	}
+	q->orphan = 1;
+	q->next = r->orphans;
+	r->orphans = q;
+}
+
+/*
+ * Normalises `name` and answers from the cache or the zone.  *now stays NULL when the
+ * network must be asked; `norm` and `*h` are then what the query needs.
  */
 static int
-ub_lookup(struct mp_resolver *r, const char *name, uint16_t type, struct mp_dns_answer **out)
+query_local(struct mp_resolver *r, const char *name, uint16_t type, char *norm, uint32_t *h,
+	    struct mp_dns_answer **now, struct mp_err *err)
 {
-	struct ubq *q;
-	long long deadline;
-	int rc = 0, id = 0, e;
+	struct mp_dns_answer *a = NULL;
+	struct centry *e;
+	int rc = 0;
 
-	if ((q = calloc(1, sizeof *q)) == NULL)
-		return MP_ENOMEM;
-	e = ub_resolve_async(r->ub, name[0] != '\0' ? name : ".", type, 1, q, ub_done, &id);
+	*now = NULL;
+	/* A name no DNS server could hold (hostile input) is simply not there. */
+	if (mp_zone_name_norm(name, strlen(name), norm) != 0) {
+		if ((*now = answer_new(MP_DNS_NXDOMAIN, "invalid domain name")) == NULL)
+			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		return rc;
+	}
+	*h = hash_name(norm, type);
+	if ((e = cache_get(r, norm, type, *h)) != NULL) {
+		r->hits++;
+		if ((*now = answer_dup(e->ans)) == NULL)
+			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		return rc;
+	}
+	r->misses++;
+	if (r->mode != MP_RESOLVER_ZONE)
+		return 0;
+	if (zone_lookup(r, norm, type, &a) != 0 || (*now = answer_dup(a)) == NULL) {
+		mp_dns_answer_free(a);
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	}
+	cache_put(r, norm, type, *h, a, 0);
+	return 0;
+}
+
+int
+mp_resolver_query_start(struct mp_resolver *r, const char *name, uint16_t type,
+			mp_dns_done_fn done, void *arg, struct mp_dns_answer **now,
+			struct mp_err *err)
+{
+	char norm[MP_ZONE_NAME_MAX + 1];
+	struct ubq *q = NULL;
+	uint32_t h = 0;
+	int rc, e;
+
+	if (r == NULL || name == NULL || now == NULL || done == NULL)
+		return mp_err_set(err, MP_EINVAL, "resolver: no name");
+	if ((rc = query_local(r, name, type, norm, &h, now, err)) != 0 || *now != NULL)
+		return rc;
+	if ((q = calloc(1, sizeof *q)) == NULL || (q->name = mp_strdup_z(norm)) == NULL) {
+		ubq_free(q);
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	}
+	q->r = r;
+	q->type = type;
+	q->hash = h;
+	q->done = done;
+	q->arg = arg;
+	q->deadline = now_ms() + r->timeout_ms;
+	e = ub_resolve_async(r->ub, norm[0] != '\0' ? norm : ".", type, 1, q, ub_done, &q->id);
 	if (e != 0) {
-		rc = ub_convert(e, NULL, type, out);
-		goto out;
+		ubq_free(q);
+		if (ub_convert(e, NULL, type, now) != 0)
+			return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return 0;
 	}
-	deadline = now_ms() + r->timeout_ms;
-	while (!q->done) {
-		struct pollfd pfd;
-		long long left = deadline - now_ms();
+	q->next = r->pending;
+	if (r->pending != NULL)
+		r->pending->prev = q;
+	r->pending = q;
+	r->npending++;
+	return 0;
+}
 
-		if (left <= 0) {
-			ub_give_up(r, &q, id);
-			rc =
-			    (*out = answer_new(MP_DNS_TEMPFAIL, "timeout")) != NULL ? 0 : MP_ENOMEM;
-			goto out;
-		}
-		pfd.fd = ub_fd(r->ub);
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) > 0 && ub_process(r->ub) != 0) {
-			ub_give_up(r, &q, id);
-			rc = ub_convert(UB_PIPE, NULL, type, out);
-			goto out;
-		}
+size_t
+mp_resolver_pending(const struct mp_resolver *r)
+{
+	return r != NULL ? r->npending : 0;
+}
+
+int
+mp_resolver_fd(const struct mp_resolver *r)
+{
+	return r != NULL && r->ub != NULL ? ub_fd(r->ub) : -1;
+}
+
+int
+mp_resolver_next_timeout(const struct mp_resolver *r)
+{
+	const struct ubq *q;
+	long long first = -1, now;
+
+	if (r == NULL || r->pending == NULL)
+		return -1;
+	for (q = r->pending; q != NULL; q = q->next)
+		if (first < 0 || q->deadline < first)
+			first = q->deadline;
+	now = now_ms();
+	return first <= now ? 0 : first - now > 60000 ? 60000 : (int)(first - now);
+}
+
+int
+mp_resolver_process(struct mp_resolver *r)
+{
+	struct ubq *q, *next;
+	long long now;
+	int rc = 0;
+
+	if (r == NULL || r->ub == NULL)
+		return 0;
+	if (r->pending != NULL && ub_poll(r->ub) && ub_process(r->ub) != 0) {
+		/* The channel to libunbound's thread is broken: nothing pending can arrive. */
+		rc = MP_EIO;
+		while (r->pending != NULL)
+			ubq_timeout(r, r->pending);
 	}
-	rc = ub_convert(q->err, q->res, type, out);
-out:
-	if (q != NULL) {
-		ub_resolve_free(q->res);
-		free(q);
+	now = now_ms();
+	for (q = r->pending; q != NULL; q = next) {
+		next = q->next;
+		if (q->deadline <= now)
+			ubq_timeout(r, q);
 	}
 	return rc;
 }
 
+void
+mp_resolver_set_wait(struct mp_resolver *r, void (*wait)(void *arg, const int *answered),
+		     void *arg)
+{
+	r->wait = wait;
+	r->wait_arg = arg;
+}
+
+/* The answer of one query asked by mp_resolver_query(). */
+struct sync_wait {
+	int done;
+	struct mp_dns_answer *a;
+};
+
+static void
+sync_done(void *arg, struct mp_dns_answer *a)
+{
+	struct sync_wait *w = arg;
+
+	w->a = a;
+	w->done = 1;
+}
+
+int
+mp_resolver_query(struct mp_resolver *r, const char *name, uint16_t type,
+		  struct mp_dns_answer **out, struct mp_err *err)
+{
+	struct sync_wait w = {0, NULL};
+	int rc;
+
+	if (r == NULL || name == NULL || out == NULL)
+		return mp_err_set(err, MP_EINVAL, "resolver: no name");
+	*out = NULL;
+	if ((rc = mp_resolver_query_start(r, name, type, sync_done, &w, out, err)) != 0 ||
+	    *out != NULL)
+		return rc;
+	/*
+	 * Either another part of the program multiplexes the queries (the waiter returns
+	 * once this one is answered), or we poll for it here.  Each round ends at the
+	 * query's deadline at the latest, which answers it with a timeout.
+	 */
+	while (!w.done) {
+		if (r->wait != NULL) {
+			r->wait(r->wait_arg, &w.done);
+			continue;
+		}
+		{
+			struct pollfd pfd = {.fd = ub_fd(r->ub), .events = POLLIN, .revents = 0};
+			int left = mp_resolver_next_timeout(r);
+
+			if (poll(&pfd, 1, left < 0 ? 0 : left) < 0 && errno != EINTR)
+				return mp_err_set(err, MP_EIO, "poll: %s", strerror(errno));
+		}
+		(void)mp_resolver_process(r);
+	}
+	if (w.a == NULL)
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	*out = w.a;
+	return 0;
+}
 /* ---- public ------------------------------------------------------------------------- */
 
 void
@@ -879,9 +1090,14 @@ mp_resolver_free(struct mp_resolver *r)
 		return;
 	if (r->ub != NULL)
 		ub_ctx_delete(r->ub);
+	/* Never answered: their owners stopped waiting (no callback runs any more). */
+	for (q = r->pending; q != NULL; q = next) {
+		next = q->next;
+		ubq_free(q);
+	}
 	for (q = r->orphans; q != NULL; q = next) {
 		next = q->next;
-		free(q);
+		ubq_free(q);
 	}
 	cache_clear(r);
 	zone_free(r);
@@ -966,69 +1182,6 @@ mp_resolver_add_tempfail(struct mp_resolver *r, const char *name, struct mp_err 
 				  rc == MP_ENOMEM ? "out of memory" : "zone: too many names");
 	n->tempfail = 1;
 	return 0;
-}
-
-int
-mp_resolver_query(struct mp_resolver *r, const char *name, uint16_t type,
-		  struct mp_dns_answer **out, struct mp_err *err)
-{
-	char norm[MP_ZONE_NAME_MAX + 1];
-	struct mp_dns_answer *a = NULL;
-	struct centry *e;
-	time_t expires = 0;
-	uint32_t h, ttl;
-	size_t i;
-	int rc = 0;
-
-	if (r == NULL || name == NULL || out == NULL) {
-		rc = mp_err_set(err, MP_EINVAL, "resolver: no name");
-		goto out;
-	}
-	*out = NULL;
-	/* A name no DNS server could hold (hostile input) is simply not there. */
-	if (mp_zone_name_norm(name, strlen(name), norm) != 0) {
-		if ((*out = answer_new(MP_DNS_NXDOMAIN, "invalid domain name")) == NULL)
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
-		goto out;
-	}
-	h = hash_name(norm, type);
-	if ((e = cache_get(r, norm, type, h)) != NULL) {
-		r->hits++;
-		if ((*out = answer_dup(e->ans)) == NULL)
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
-		goto out;
-	}
-	r->misses++;
-	if (r->mode == MP_RESOLVER_ZONE)
-		rc = zone_lookup(r, norm, type, &a);
-	else
-		rc = ub_lookup(r, norm, type, &a);
-	if (rc != 0) {
-		mp_err_set(err, rc, "out of memory");
-		goto out;
-	}
-	if ((*out = answer_dup(a)) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (r->mode != MP_RESOLVER_ZONE) {
-		if (a->status == MP_DNS_TEMPFAIL) {
-			ttl = CACHE_TEMPFAIL_TTL;
-		} else {
-			ttl = CACHE_TTL_MAX;
-			for (i = 0; i < a->count; i++)
-				if (a->rr[i].ttl < ttl)
-					ttl = a->rr[i].ttl;
-			if (ttl < CACHE_TTL_MIN)
-				ttl = CACHE_TTL_MIN;
-		}
-		expires = now_sec() + (time_t)ttl;
-	}
-	cache_put(r, norm, type, h, a, expires);
-	a = NULL;
-out:
-	mp_dns_answer_free(a);
-	return rc;
 }
 
 void

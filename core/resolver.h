@@ -116,6 +116,37 @@ int mp_resolver_query(struct mp_resolver *r, const char *name, uint16_t type,
 void mp_dns_answer_free(struct mp_dns_answer *a);
 
 /*
+ * Asynchronous lookups: many queries in flight on one libunbound context (dns --batch).
+ *
+ * mp_resolver_query_start() answers at once when it can (cache, zone mode, an invalid
+ * name): then *now is the answer and `done` is never called.  Otherwise *now is NULL and
+ * done(arg, answer) runs later from mp_resolver_process(), with a caller-owned answer
+ * (NULL: out of memory), at the latest timeout_ms after the start ("timeout", TEMPFAIL).
+ * Between calls, poll mp_resolver_fd() for reading with mp_resolver_next_timeout() as the
+ * limit.  Answers go into the one cache as mp_resolver_query()'s do.
+ */
+typedef void (*mp_dns_done_fn)(void *arg, struct mp_dns_answer *a);
+int mp_resolver_query_start(struct mp_resolver *r, const char *name, uint16_t type,
+			    mp_dns_done_fn done, void *arg, struct mp_dns_answer **now,
+			    struct mp_err *err);
+/* Queries started and not answered yet. */
+size_t mp_resolver_pending(const struct mp_resolver *r);
+/* Readable when answers have arrived; -1 in zone mode (nothing is ever pending). */
+int mp_resolver_fd(const struct mp_resolver *r);
+/* Milliseconds until the next pending query times out (0: overdue), -1 when none is. */
+int mp_resolver_next_timeout(const struct mp_resolver *r);
+/* Runs `done` for every arrived answer and every overdue query.  MP_EIO when libunbound's
+ * channel broke (every pending query is then answered TEMPFAIL). */
+int mp_resolver_process(struct mp_resolver *r);
+/*
+ * With a waiter set, mp_resolver_query() starts its query and calls wait(arg, answered)
+ * until *answered is non-zero, instead of polling itself: the waiter lets other work
+ * (other domains' checks) run and drives mp_resolver_process().  NULL removes it.
+ */
+void mp_resolver_set_wait(struct mp_resolver *r, void (*wait)(void *arg, const int *answered),
+			  void *arg);
+
+/*
  * Encodes an answer as a DNS wire-format response to `name`/`type` (for libopendkim's
  * DNS hooks): ID 0, QR RD RA (AD if secure), rcode NOERROR / NXDOMAIN / SERVFAIL
  * (TEMPFAIL), the question, and the records with the question name as owner; TXT data

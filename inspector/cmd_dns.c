@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "i18n.h"
 #include "preflight.h"
+#include "preflight_batch.h"
 #include "profile.h"
 #include "preflight_baseline.h"
 #include "preflight_report.h"
@@ -23,8 +25,21 @@
 #define PROG "mailproof-inspect"
 #define DNS_MAX_LIST 32
 
-enum { O_SELECTOR = 256, O_IP, O_INCLUDE, O_KEY, O_ZONE, O_RESOLVER, O_BASELINE, O_VERSION,
-       O_LANG };
+enum {
+	O_SELECTOR = 256,
+	O_IP,
+	O_INCLUDE,
+	O_KEY,
+	O_ZONE,
+	O_RESOLVER,
+	O_BASELINE,
+	O_BATCH,
+	O_CONCURRENCY,
+	O_VERSION,
+	O_LANG
+};
+
+#define DNS_CONCURRENCY_DEFAULT 64
 
 static const struct dns_opt {
 	struct option opt;
@@ -46,6 +61,10 @@ static const struct dns_opt {
 	 N_("ask this DNS server (e.g. the domain's authoritative one)")},
 	{{"baseline", required_argument, NULL, O_BASELINE}, "FILE",
 	 N_("compare with an earlier JSON report; a regression exits 1")},
+	{{"batch", required_argument, NULL, O_BATCH}, "FILE",
+	 N_("check every domain listed in FILE (one per line, with its own options)")},
+	{{"concurrency", required_argument, NULL, O_CONCURRENCY}, "N",
+	 N_("--batch: domains checked at once, DNS queries in flight (default 64; 1 = in turn)")},
 	{{"format", required_argument, NULL, 'f'}, "FMT", N_("text (default), json or junit")},
 	{{"output", required_argument, NULL, 'o'}, "FILE", N_("write the report to FILE")},
 	{{"quiet", no_argument, NULL, 'q'}, NULL, N_("only the verdict and errors")},
@@ -68,6 +87,8 @@ struct dns_cfg {
 	struct mp_profile profile;
 	bool have_profile;
 	const char *domain;
+	const char *batch;
+	unsigned concurrency; /* 0: not given */
 };
 
 /* The profile fills in what the command line left out (SPEC: options win). */
@@ -109,7 +130,8 @@ dns_help(void)
 	size_t i;
 
 	printf(_("usage: %s dns [OPTIONS] DOMAIN   check the published SPF, DKIM and DMARC "
-		 "records\n\noptions:\n"), PROG);
+		 "records\n       %s dns [OPTIONS] --batch FILE   the same for every domain "
+		 "in FILE\n\noptions:\n"), PROG, PROG);
 	for (i = 0; i < NDNS_OPTS; i++) {
 		const struct dns_opt *d = &dns_opts[i];
 
@@ -122,7 +144,9 @@ dns_help(void)
 		printf("  %-28s %s\n", left, _(d->help));
 	}
 	fputs(_("\nexit status: 0 every check passed, 1 a check failed or a regression against "
-		"the baseline, 2 usage error, 3 a DNS lookup failed.\n"), stdout);
+		"the baseline, 2 usage error, 3 a DNS lookup failed; with --batch the worst "
+		"domain's.\nbatch file: one domain per line, then its own --selector, --ip, "
+		"--include, --key; '#' comments.\n"), stdout);
 }
 
 static int
@@ -140,6 +164,45 @@ add_list(const char **list, size_t *n, const char *v, const char *name)
 		return dns_usage(_("too many options"), name);
 	list[(*n)++] = v;
 	return 0;
+}
+
+/* 1..MP_PFBATCH_CONCURRENCY_MAX, decimal digits only. */
+static int
+parse_concurrency(const char *s, unsigned *out)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	for (p = s; *p >= '0' && *p <= '9' && v <= MP_PFBATCH_CONCURRENCY_MAX; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (p == s || *p != '\0' || v < 1 || v > MP_PFBATCH_CONCURRENCY_MAX)
+		return dns_usage(_("--concurrency must be a number from 1 to 1024, not"), s);
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* --batch: the command line's lists and key are the defaults of every line. */
+static int
+run_batch(const struct dns_cfg *c)
+{
+	struct dns_batch_cfg b = {0};
+
+	b.file = c->batch;
+	b.concurrency = c->concurrency != 0 ? c->concurrency : DNS_CONCURRENCY_DEFAULT;
+	b.sel = c->sel;
+	b.nsel = c->nsel;
+	b.ip = c->ip;
+	b.nip = c->nip;
+	b.inc = c->inc;
+	b.ninc = c->ninc;
+	b.key = c->key;
+	b.format = c->format;
+	b.quiet = c->quiet;
+	b.verbose = c->verbose;
+	b.output = c->output;
+	b.zone = c->zone;
+	b.resolver = c->resolver;
+	return dns_batch_run(&b);
 }
 
 static int
@@ -179,6 +242,12 @@ dns_parse(int argc, char **argv, struct dns_cfg *c, int *first)
 			break;
 		case O_BASELINE:
 			c->baseline = optarg;
+			break;
+		case O_BATCH:
+			c->batch = optarg;
+			break;
+		case O_CONCURRENCY:
+			rc = parse_concurrency(optarg, &c->concurrency);
 			break;
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
@@ -221,13 +290,19 @@ dns_parse(int argc, char **argv, struct dns_cfg *c, int *first)
 		return rc;
 	if (c->zone != NULL && c->resolver != NULL)
 		return dns_usage(_("--zone and --resolver exclude each other"), NULL);
+	if (c->batch != NULL && optind < argc)
+		return dns_usage(_("dns --batch takes no DOMAIN:"), argv[optind]);
+	if (c->batch != NULL && c->baseline != NULL)
+		return dns_usage(_("--baseline cannot be combined with --batch"), NULL);
+	if (c->batch == NULL && c->concurrency != 0)
+		return dns_usage(_("--concurrency needs --batch"), NULL);
 	if (optind + 1 < argc)
 		return dns_usage(_("dns takes one DOMAIN, not also"), argv[optind + 1]);
 	if (optind < argc)
 		c->domain = argv[optind];
 	if (c->profile_path != NULL && (rc = apply_profile(c)) != 0)
 		return rc;
-	if (c->domain == NULL)
+	if (c->domain == NULL && c->batch == NULL)
 		return dns_usage(_("dns needs a DOMAIN (or a profile with one)"), NULL);
 	*first = optind;
 	return 0;
@@ -251,6 +326,10 @@ mp_cmd_dns(int argc, char **argv)
 	(void)first;
 	if (status != 0)
 		goto out;
+	if (c.batch != NULL) {
+		status = run_batch(&c);
+		goto out;
+	}
 	if (c.baseline != NULL && (rc = mp_pfbase_load(&base, c.baseline, &err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		status = rc == MP_ENOMEM ? 3 : 2;
