@@ -24,6 +24,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "provider.h"
 #include "util.h"
 
 #define HOST_MAX 255
@@ -317,18 +318,12 @@ has_flag(const struct mailimap_mailbox_list *mb, const char *flag)
 	return false;
 }
 
+/* Well-known spam folder names, English and Dutch (core/provider.c), at the top or under
+ * INBOX or [Gmail], split at the server's own delimiter (0 when unknown). */
 static bool
-junk_by_name(const char *name)
+junk_by_name(const char *name, char delim)
 {
-	static const char *const names[] = {"Junk", "Junk Email", "Junk E-mail", "Spam",
-					    "[Gmail]/Spam", "INBOX.Junk", "INBOX.Spam",
-					    "INBOX/Junk", "INBOX/Spam", "Bulk Mail"};
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcasecmp(name, names[i]) == 0)
-			return true;
-	return false;
+	return mp_provider_junk_name(name, delim);
 }
 
 static int
@@ -377,12 +372,13 @@ mp_imap_folders(struct mp_imap *im, const char *const *extra, size_t nextra, cha
 		const struct mailimap_mailbox_list *mb = clist_content(it);
 
 		/* RFC 6154: \Junk marks the spam folder whatever its name. */
-		if (has_flag(mb, "Junk") || (!has_flag(mb, "Noselect") && junk_by_name(mb->mb_name)))
+		if (has_flag(mb, "Junk") ||
+		    (!has_flag(mb, "Noselect") && junk_by_name(mb->mb_name, mb->mb_delimiter)))
 			if ((rc = add_folder(nm, jk, &cnt, mb->mb_name, true)) != 0)
 				goto out;
 	}
 	for (i = 0; i < nextra; i++)
-		if ((rc = add_folder(nm, jk, &cnt, extra[i], junk_by_name(extra[i]))) != 0)
+		if ((rc = add_folder(nm, jk, &cnt, extra[i], junk_by_name(extra[i], '\0'))) != 0)
 			goto out;
 out:
 	if (list != NULL)
@@ -926,4 +922,79 @@ mp_imap_internaldate(struct mp_imap *im, uint32_t uid, int64_t *t, struct mp_err
 	if (rc != 0)
 		mp_err_set(err, MP_ENOTFOUND, "%s: message UID %u is gone", im->host, uid);
 	return rc;
+}
+
+int
+mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n, struct mp_err *err)
+{
+	clist *res = NULL;
+	clistiter *it, *ai, *li;
+	char **out = NULL;
+	size_t cnt = 0;
+	int rc = 0;
+
+	*labels = NULL;
+	*n = 0;
+	if (!mailimap_has_xgmlabels(im->imap))
+		return 0;
+	if ((res = fetch_atts(im, &uid, 1, mailimap_fetch_att_new_uid(),
+			      mailimap_fetch_att_new_xgmlabels(), err)) == NULL)
+		return err->code;
+	for (it = clist_begin(res); it != NULL && out == NULL; it = clist_next(it)) {
+		const struct mailimap_msg_att *ma = clist_content(it);
+		const struct mailimap_msg_att_xgmlabels *xl = NULL;
+		struct fitem f;
+
+		fitem_read(ma, &f);
+		if (f.uid != uid)
+			continue;
+		for (ai = clist_begin(ma->att_list); ai != NULL; ai = clist_next(ai)) {
+			const struct mailimap_msg_att_item *item = clist_content(ai);
+
+			if (item->att_type == MAILIMAP_MSG_ATT_ITEM_EXTENSION &&
+			    item->att_data.att_extension_data != NULL &&
+			    item->att_data.att_extension_data->ext_extension ==
+				&mailimap_extension_xgmlabels)
+				xl = item->att_data.att_extension_data->ext_data;
+		}
+		if (xl == NULL || xl->att_labels == NULL)
+			continue;
+		if ((out = calloc(MP_IMAP_MAX_LABELS, sizeof(*out))) == NULL) {
+			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			break;
+		}
+		for (li = clist_begin(xl->att_labels); li != NULL && cnt < MP_IMAP_MAX_LABELS;
+		     li = clist_next(li)) {
+			const char *l = clist_content(li);
+
+			if (l == NULL || strlen(l) > 255)
+				continue;
+			if ((out[cnt] = mp_strdup_z(l)) == NULL) {
+				rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+				break;
+			}
+			cnt++;
+		}
+	}
+	mailimap_fetch_list_free(res);
+	if (rc != 0) {
+		mp_imap_labels_free(out, cnt);
+		return rc;
+	}
+	vlog(im, "X-GM-LABELS of UID %u: %zu label(s)", uid, cnt);
+	*labels = out;
+	*n = cnt;
+	return 0;
+}
+
+void
+mp_imap_labels_free(char **labels, size_t n)
+{
+	size_t i;
+
+	if (labels == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(labels[i]);
+	free(labels);
 }
