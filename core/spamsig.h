@@ -54,8 +54,8 @@ bool mp_gmlabel_spam(const char *label);
  * decide.  Otherwise Microsoft's headers count when receiver_host, the host that took the
  * message over from outside, is under outlook.com, and only those in the positions
  * Microsoft writes (docs/deviations.md, "Provider spam verdicts"): above the field at
- * index `outside` (the sender's side starts there; SIZE_MAX: unknown) or below the first
- * X-MS-Exchange-Organization-* field under it.  *ignored says an X-Forefront-Antispam-Report
+ * index `outside` (the one right below the receiving hop's Received field: the sender's
+ * fields start there) or below the first X-MS-Exchange-Organization-* field under it.  *ignored says an X-Forefront-Antispam-Report
  * was left out for its position.  Returns 0 or MP_ENOMEM.
  */
 int mp_spamsig_read(const struct mp_headers *h, size_t outside, const char *receiver_host,

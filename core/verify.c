@@ -159,10 +159,12 @@ read_provider(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 	char *h = host != NULL ? mp_domain_norm(host) : NULL;
 	int rc;
 
-	rc = mp_spamsig_read(c->hdrs, c->outside, h, v->labels, v->nlabels, &rep->provider,
-			     &ignored);
+	/* Whatever lies below the receiving hop's own Received field came with the message
+	 * (for Microsoft also when the sender wrote no Received field of its own). */
+	rc = mp_spamsig_read(c->hdrs, c->have_pick ? c->hop_pos[c->pick] + 1 : SIZE_MAX, h,
+			     v->labels, v->nlabels, &rep->provider, &ignored);
 	free(h);
-	if (rc == 0 && ignored && rep->provider == NULL)
+	if (rc == 0 && ignored)
 		mp_msgrep_problem(rep, MP_SEV_WARNING, "PROVIDER_SIGNAL_IGNORED",
 				  _("An X-Forefront-Antispam-Report header sits among the fields "
 				    "the sender wrote, where anyone can write one: it is ignored."));
