@@ -244,7 +244,7 @@ from_labels(const char *const *labels, size_t n, struct mp_rep_provider **out)
 	struct mp_rep_provider *p = provider_new("gmail");
 	size_t i;
 
-	if (p == NULL || (p->labels = calloc(n, sizeof(*p->labels))) == NULL)
+	if (p == NULL || (n > 0 && (p->labels = calloc(n, sizeof(*p->labels))) == NULL))
 		goto oom;
 	for (i = 0; i < n; i++) {
 		if ((p->labels[i] = mp_utf8_clean(labels[i], strlen(labels[i]))) == NULL)
@@ -314,7 +314,7 @@ mp_spamsig_read(const struct mp_headers *h, size_t outside, const char *receiver
 
 	*out = NULL;
 	*ignored = false;
-	if (nlabels > 0)
+	if (labels != NULL)
 		return from_labels(labels, nlabels, out);
 	if (h == NULL || receiver_host == NULL ||
 	    !mp_authserv_id_matches(receiver_host, ".outlook.com"))

@@ -50,13 +50,14 @@ bool mp_gmlabel_spam(const char *label);
 
 /*
  * The provider's spam verdict on one message, for the report (*out NULL when there is
- * none to trust).  With Gmail's labels (nlabels > 0, from the IMAP server itself) those
- * decide.  Otherwise Microsoft's headers count when receiver_host, the host that took the
- * message over from outside, is under outlook.com, and only those in the positions
- * Microsoft writes (docs/deviations.md, "Provider spam verdicts"): above the field at
- * index `outside` (the one right below the receiving hop's Received field: the sender's
- * fields start there) or below the first X-MS-Exchange-Organization-* field under it.  *ignored says an X-Forefront-Antispam-Report
- * was left out for its position.  Returns 0 or MP_ENOMEM.
+ * none to trust).  Gmail's labels (labels not NULL, maybe none: from the IMAP server)
+ * decide when given.  Otherwise Microsoft's headers count when receiver_host, the host
+ * that took the message over from outside, is under outlook.com, and only those where
+ * Microsoft writes them (docs/deviations.md, "Provider spam verdicts"): above index
+ * `outside` (the field right below the receiving hop's Received field, where the
+ * sender's fields start) or below the first X-MS-Exchange-Organization-* field under
+ * it.  *ignored says an X-Forefront-Antispam-Report was left out for its position.
+ * Returns 0 or MP_ENOMEM.
  */
 int mp_spamsig_read(const struct mp_headers *h, size_t outside, const char *receiver_host,
 		    const char *const *labels, size_t nlabels, struct mp_rep_provider **out,

@@ -924,67 +924,67 @@ mp_imap_internaldate(struct mp_imap *im, uint32_t uid, int64_t *t, struct mp_err
 	return rc;
 }
 
+/*
+ * Gmail's spam label.  libetpan 1.9.4 cannot parse the system labels in a FETCH
+ * X-GM-LABELS response (Gmail writes them bare, like flags: "\Inbox"), and a failed parse
+ * costs the connection; so the one label that matters is asked for by search instead:
+ * UID SEARCH UID n X-GM-RAW "in:spam" (Gmail's IMAP extensions, X-GM-EXT-1).
+ */
 int
 mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n, struct mp_err *err)
 {
-	clist *res = NULL;
-	clistiter *it, *ai, *li;
-	char **out = NULL;
-	size_t cnt = 0;
-	int rc = 0;
+	struct mailimap_search_key *all = NULL, *k;
+	struct mailimap_set *set = NULL;
+	char *raw = NULL;
+	uint32_t *hits = NULL;
+	size_t nh = 0;
+	int rc;
 
 	*labels = NULL;
 	*n = 0;
 	if (!mailimap_has_xgmlabels(im->imap))
 		return 0;
-	if ((res = fetch_atts(im, &uid, 1, mailimap_fetch_att_new_uid(),
-			      mailimap_fetch_att_new_xgmlabels(), err)) == NULL)
-		return err->code;
-	for (it = clist_begin(res); it != NULL && out == NULL; it = clist_next(it)) {
-		const struct mailimap_msg_att *ma = clist_content(it);
-		const struct mailimap_msg_att_xgmlabels *xl = NULL;
-		struct fitem f;
-
-		fitem_read(ma, &f);
-		if (f.uid != uid)
-			continue;
-		for (ai = clist_begin(ma->att_list); ai != NULL; ai = clist_next(ai)) {
-			const struct mailimap_msg_att_item *item = clist_content(ai);
-
-			if (item->att_type == MAILIMAP_MSG_ATT_ITEM_EXTENSION &&
-			    item->att_data.att_extension_data != NULL &&
-			    item->att_data.att_extension_data->ext_extension ==
-				&mailimap_extension_xgmlabels)
-				xl = item->att_data.att_extension_data->ext_data;
-		}
-		if (xl == NULL || xl->att_labels == NULL)
-			continue;
-		if ((out = calloc(MP_IMAP_MAX_LABELS, sizeof(*out))) == NULL) {
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
-			break;
-		}
-		for (li = clist_begin(xl->att_labels); li != NULL && cnt < MP_IMAP_MAX_LABELS;
-		     li = clist_next(li)) {
-			const char *l = clist_content(li);
-
-			if (l == NULL || strlen(l) > 255)
-				continue;
-			if ((out[cnt] = mp_strdup_z(l)) == NULL) {
-				rc = mp_err_set(err, MP_ENOMEM, "out of memory");
-				break;
-			}
-			cnt++;
-		}
+	all = mailimap_search_key_new_multiple_empty();
+	set = mailimap_set_new_single(uid);
+	raw = mp_strdup_z("in:spam");
+	if (all == NULL || set == NULL || raw == NULL)
+		goto oom;
+	if ((k = mailimap_search_key_new_uid(set)) == NULL)
+		goto oom;
+	set = NULL;
+	if (mailimap_search_key_multiple_add(all, k) != MAILIMAP_NO_ERROR) {
+		mailimap_search_key_free(k);
+		goto oom;
 	}
-	mailimap_fetch_list_free(res);
-	if (rc != 0) {
-		mp_imap_labels_free(out, cnt);
+	if ((k = mailimap_search_key_new_xgmraw(raw)) == NULL)
+		goto oom;
+	raw = NULL;
+	if (mailimap_search_key_multiple_add(all, k) != MAILIMAP_NO_ERROR) {
+		mailimap_search_key_free(k);
+		goto oom;
+	}
+	rc = uid_search(im, im->examined != NULL ? im->examined : "?", all, &hits, &nh, err);
+	all = NULL; /* consumed */
+	if (rc != 0)
 		return rc;
+	free(hits);
+	vlog(im, "Gmail label \\Spam on UID %u: %s", uid, nh > 0 ? "yes" : "no");
+	/* A list, empty or not, says that Gmail was asked. */
+	if ((*labels = calloc(1, sizeof(**labels))) == NULL ||
+	    (nh > 0 && ((*labels)[0] = mp_strdup_z("\\Spam")) == NULL)) {
+		free(*labels);
+		*labels = NULL;
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
 	}
-	vlog(im, "X-GM-LABELS of UID %u: %zu label(s)", uid, cnt);
-	*labels = out;
-	*n = cnt;
+	*n = nh > 0 ? 1 : 0;
 	return 0;
+oom:
+	if (all != NULL)
+		mailimap_search_key_free(all);
+	if (set != NULL)
+		mailimap_set_free(set);
+	free(raw);
+	return mp_err_set(err, MP_ENOMEM, "out of memory");
 }
 
 void

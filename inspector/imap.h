@@ -78,10 +78,9 @@ int mp_imap_internaldate(struct mp_imap *im, uint32_t uid, int64_t *t, struct mp
  * otherwise a plain sleep).  Returns 1 if new mail was announced, 0 on timeout. */
 int mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err);
 
-/* Gmail's labels (X-GM-LABELS) of a message of the examined folder, where the server
- * advertises X-GM-EXT-1; elsewhere *n is 0.  At most MP_IMAP_MAX_LABELS.  Caller frees
- * with mp_imap_labels_free. */
-#define MP_IMAP_MAX_LABELS 64
+/* Gmail's labels that decide its spam verdict ("\Spam") on a message of the examined
+ * folder, where the server advertises X-GM-EXT-1 (asked with X-GM-RAW, see imap.c):
+ * *labels is then a list, maybe empty; elsewhere NULL.  Free with mp_imap_labels_free. */
 int mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n,
 		   struct mp_err *err);
 void mp_imap_labels_free(char **labels, size_t n);

@@ -250,6 +250,7 @@ read_gmail_labels(void **state)
 {
 	const char *const spam[] = {"\\Important", "\\Spam"};
 	const char *const inbox[] = {"\\Inbox", "Spam", "Klanten/\xc3\xa9\xff"};
+	const char *const none[] = {NULL};
 	struct mp_rep_provider *p = NULL;
 	struct mp_msgrep m;
 	bool ignored;
@@ -265,6 +266,15 @@ read_gmail_labels(void **state)
 	mp_spamsig_placement(&m, "INBOX", false);
 	assert_true(mp_msgrep_has_problem(&m, "PLACEMENT_PROVIDER_SPAM"));
 	assert_false(m.pass);
+	mp_msgrep_dispose(&m);
+
+	/* Gmail asked, no label that matters: a verdict "not spam". */
+	assert_int_equal(mp_spamsig_read(NULL, SIZE_MAX, NULL, none, 0, &p, &ignored), 0);
+	assert_non_null(p);
+	assert_false(p->spam);
+	assert_int_equal(p->nlabels, 0);
+	mp_msgrep_init(&m);
+	m.provider = p;
 	mp_msgrep_dispose(&m);
 
 	assert_int_equal(mp_spamsig_read(NULL, SIZE_MAX, NULL, inbox, 3, &p, &ignored), 0);
