@@ -744,7 +744,8 @@ run_imap(struct config *cfgp, int argc, char **argv)
 	require = cfg.require != 0 ? cfg.require
 				   : (MP_CHECK_SPF | MP_CHECK_DKIM | MP_CHECK_DMARC |
 				      MP_CHECK_PLACEMENT);
-	if ((ret = session_open(&ss, &cfg, require & ~(unsigned)MP_CHECK_PLACEMENT)) != 0)
+	/* The placement bit goes along: "--require placement" alone must not mean the default. */
+	if ((ret = session_open(&ss, &cfg, require)) != 0)
 		goto out;
 	fo.imap.url = cfg.imap;
 	fo.imap.user = cfg.user;
