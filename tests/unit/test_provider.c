@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "error.h"
+#include "profile.h"
 #include "provider.h"
 
 static void
@@ -126,6 +128,26 @@ junk_name_hostile(void **state)
 	assert_false(mp_provider_junk_name(big, '/'));
 }
 
+/* The profile key names a provider the table knows; a repeated key is an error. */
+static void
+profile_provider_key(void **state)
+{
+	struct mp_profile p;
+	struct mp_err err = {0};
+	const char *text = "[mailbox]\nprovider = m365\nuser = test@klant.test\n";
+	const char *twice = "[mailbox]\nprovider = m365\nprovider = gmail\n";
+
+	(void)state;
+	mp_profile_init(&p);
+	assert_int_equal(mp_profile_parse(&p, text, strlen(text), "t.conf", &err), 0);
+	assert_string_equal(p.provider, "m365");
+	assert_non_null(mp_provider_find(p.provider));
+	mp_profile_dispose(&p);
+	mp_profile_init(&p);
+	assert_int_not_equal(mp_profile_parse(&p, twice, strlen(twice), "t.conf", &err), 0);
+	mp_profile_dispose(&p);
+}
+
 int
 main(void)
 {
@@ -134,6 +156,7 @@ main(void)
 		cmocka_unit_test(provider_junk_names_known),
 		cmocka_unit_test(junk_name_table),
 		cmocka_unit_test(junk_name_hostile),
+		cmocka_unit_test(profile_provider_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
