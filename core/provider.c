@@ -26,12 +26,12 @@ static const char *const gmail_junk[] = {"[Gmail]/Spam", "[Google Mail]/Spam"};
 static const char *const generic_junk[] = {"Junk", "Spam", "INBOX.Junk", "INBOX.Spam"};
 
 static const struct mp_provider providers[] = {
-	{MP_PROVIDER_GENERIC, "generic", "generic IMAP", NULL, MP_AUTH_AUTO, MP_AUTH_AUTO, NULL,
-	 0, generic_junk, N(generic_junk)},
-	{MP_PROVIDER_M365, "m365", "Microsoft 365", "imaps://outlook.office365.com:993",
-	 MP_AUTH_XOAUTH2, MP_AUTH_AUTO, m365_ids, N(m365_ids), m365_junk, N(m365_junk)},
-	{MP_PROVIDER_GMAIL, "gmail", "Gmail", "imaps://imap.gmail.com:993", MP_AUTH_OAUTHBEARER,
-	 MP_AUTH_PLAIN, gmail_ids, N(gmail_ids), gmail_junk, N(gmail_junk)},
+    {MP_PROVIDER_GENERIC, "generic", "generic IMAP", NULL, MP_AUTH_AUTO, MP_AUTH_AUTO, NULL, 0,
+     generic_junk, N(generic_junk)},
+    {MP_PROVIDER_M365, "m365", "Microsoft 365", "imaps://outlook.office365.com:993",
+     MP_AUTH_XOAUTH2, MP_AUTH_AUTO, m365_ids, N(m365_ids), m365_junk, N(m365_junk)},
+    {MP_PROVIDER_GMAIL, "gmail", "Gmail", "imaps://imap.gmail.com:993", MP_AUTH_OAUTHBEARER,
+     MP_AUTH_PLAIN, gmail_ids, N(gmail_ids), gmail_junk, N(gmail_junk)},
 };
 
 /* The last path component of every spam folder name in any language mailproof knows;

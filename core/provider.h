@@ -25,10 +25,10 @@ enum mp_auth_mech {
 
 struct mp_provider {
 	enum mp_provider_id id;
-	const char *name;     /* "m365", "gmail", "generic" */
-	const char *title;    /* "Microsoft 365" */
-	const char *imap_url; /* NULL: none (generic) */
-	enum mp_auth_mech auth_token;    /* preferred mechanism with an OAuth 2.0 token */
+	const char *name;		 /* "m365", "gmail", "generic" */
+	const char *title;		 /* "Microsoft 365" */
+	const char *imap_url;		 /* NULL: none (generic) */
+	enum mp_auth_mech auth_token;	 /* preferred mechanism with an OAuth 2.0 token */
 	enum mp_auth_mech auth_password; /* with a password (Gmail: an app password); AUTO:
 					  * the provider takes no passwords */
 	const char *const *authserv_ids; /* trusted receivers, as for --authserv-id */

@@ -338,8 +338,8 @@ mp_spamsig_read(const struct mp_headers *h, size_t outside, const char *receiver
 		free(u);
 	}
 	if (ff.scl == MP_SCL_UNKNOWN &&
-	    ms_level(h, ms_field(h, "X-MS-Exchange-Organization-SCL", outside, org, NULL), mp_scl_parse,
-		     &lv))
+	    ms_level(h, ms_field(h, "X-MS-Exchange-Organization-SCL", outside, org, NULL),
+		     mp_scl_parse, &lv))
 		ff.scl = lv;
 	if (ffi == SIZE_MAX && ff.scl == MP_SCL_UNKNOWN)
 		return 0;
@@ -367,7 +367,8 @@ mp_spamsig_placement(struct mp_msgrep *m, const char *folder, bool junk)
 				  _("The message landed in the junk folder %s."), folder);
 	} else if (m->provider != NULL && m->provider->spam && m->provider->nlabels > 0) {
 		mp_msgrep_problem(m, MP_SEV_ERROR, "PLACEMENT_PROVIDER_SPAM",
-				  _("The message is in %s, but Gmail labelled it as spam."), folder);
+				  _("The message is in %s, but Gmail labelled it as spam."),
+				  folder);
 	} else if (m->provider != NULL && m->provider->spam) {
 		char why[48];
 		const char *sfv = m->provider->verdict;

@@ -17,8 +17,8 @@
 struct mp_headers;
 
 #define MP_SPAMSIG_MAX (16 * 1024) /* bytes of one header value looked at */
-#define MP_SCL_UNKNOWN (-100)      /* no SCL / BCL written */
-#define MP_SCL_JUNK 5              /* Microsoft's default: SCL 5 and up goes to Junk Email */
+#define MP_SCL_UNKNOWN (-100)	   /* no SCL / BCL written */
+#define MP_SCL_JUNK 5		   /* Microsoft's default: SCL 5 and up goes to Junk Email */
 
 /* X-Forefront-Antispam-Report: "CIP:192.0.2.10;CTRY:NL;LANG:nl;SCL:1;SRV:;IPV:NLI;SFV:NSPM;..." */
 struct mp_forefront {

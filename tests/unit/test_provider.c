@@ -69,37 +69,37 @@ junk_name_table(void **state)
 		char delim;
 		bool junk;
 	} cases[] = {
-		{"Junk", '/', true},
-		{"junk", '/', true},
-		{"Junk Email", '/', true},
-		{"JUNK EMAIL", '/', true},
-		{"Junk E-mail", '/', true},
-		{"Junk E-Mail", '/', true},
-		{"Ongewenste e-mail", '/', true},
-		{"ongewenste E-mail", '/', true},
-		{"Spam", '/', true},
-		{"[Gmail]/Spam", '/', true},
-		{"[Google Mail]/Spam", '/', true},
-		{"[gmail]/spam", '/', true},
-		{"INBOX.Junk", '.', true},
-		{"INBOX.Spam", '.', true},
-		{"INBOX/Junk E-mail", '/', true},
-		{"INBOX/Ongewenste e-mail", '/', true},
-		{"Inbox.junk", '\0', true},
-		{"[Gmail]/Spam", '\0', true},
-		/* not junk */
-		{"INBOX", '/', false},
-		{"Projects/Spam", '/', false},
-		{"Klanten.Junk", '.', false},
-		{"[Gmail]/Sent Mail", '/', false},
-		{"[Gmail]/Alle berichten", '/', false},
-		{"Junk Emails", '/', false},
-		{"Junk/", '/', false},
-		{"/Junk", '/', false},
-		{"INBOX.Junk", '/', false},
-		{"INBOX/Junk/Old", '/', false},
-		{"", '/', false},
-		{"Verwijderde items", '/', false},
+	    {"Junk", '/', true},
+	    {"junk", '/', true},
+	    {"Junk Email", '/', true},
+	    {"JUNK EMAIL", '/', true},
+	    {"Junk E-mail", '/', true},
+	    {"Junk E-Mail", '/', true},
+	    {"Ongewenste e-mail", '/', true},
+	    {"ongewenste E-mail", '/', true},
+	    {"Spam", '/', true},
+	    {"[Gmail]/Spam", '/', true},
+	    {"[Google Mail]/Spam", '/', true},
+	    {"[gmail]/spam", '/', true},
+	    {"INBOX.Junk", '.', true},
+	    {"INBOX.Spam", '.', true},
+	    {"INBOX/Junk E-mail", '/', true},
+	    {"INBOX/Ongewenste e-mail", '/', true},
+	    {"Inbox.junk", '\0', true},
+	    {"[Gmail]/Spam", '\0', true},
+	    /* not junk */
+	    {"INBOX", '/', false},
+	    {"Projects/Spam", '/', false},
+	    {"Klanten.Junk", '.', false},
+	    {"[Gmail]/Sent Mail", '/', false},
+	    {"[Gmail]/Alle berichten", '/', false},
+	    {"Junk Emails", '/', false},
+	    {"Junk/", '/', false},
+	    {"/Junk", '/', false},
+	    {"INBOX.Junk", '/', false},
+	    {"INBOX/Junk/Old", '/', false},
+	    {"", '/', false},
+	    {"Verwijderde items", '/', false},
 	};
 	size_t i;
 
@@ -152,11 +152,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(provider_table),
-		cmocka_unit_test(provider_junk_names_known),
-		cmocka_unit_test(junk_name_table),
-		cmocka_unit_test(junk_name_hostile),
-		cmocka_unit_test(profile_provider_key),
+	    cmocka_unit_test(provider_table),	    cmocka_unit_test(provider_junk_names_known),
+	    cmocka_unit_test(junk_name_table),	    cmocka_unit_test(junk_name_hostile),
+	    cmocka_unit_test(profile_provider_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,8 +13,8 @@
 #include "report.h"
 #include "spamsig.h"
 
-#define FF_NSPM                                                                                \
-	"CIP:192.0.2.25;CTRY:NL;LANG:nl;SCL:1;SRV:;IPV:NLI;SFV:NSPM;H:smtp.relay.test;"         \
+#define FF_NSPM                                                                                    \
+	"CIP:192.0.2.25;CTRY:NL;LANG:nl;SCL:1;SRV:;IPV:NLI;SFV:NSPM;H:smtp.relay.test;"            \
 	"PTR:smtp.relay.test;CAT:NONE;SFS:(13230040)(4636009)(69100299015);DIR:INB;"
 
 static void
@@ -27,26 +27,26 @@ forefront_parse_table(void **state)
 		int scl;
 		bool spam;
 	} cases[] = {
-		{FF_NSPM, 0, "NSPM", "NONE", 1, false},
-		{"CIP:192.0.2.25;SCL:5;SFV:SPM;CAT:SPM;DIR:INB;", 0, "SPM", "SPM", 5, true},
-		{"SFV:SKS;SCL:9", 0, "SKS", "", 9, true},
-		{"SFV:BLK;SCL:-1;", 0, "BLK", "", -1, true},
-		{"SFV:SFE;SCL:-1;", 0, "SFE", "", -1, false},
-		{"SFV:SKA;SCL:6;", 0, "SKA", "", 6, false},
-		{"SFV:NSPM;SCL:6;", 0, "NSPM", "", 6, true},
-		{"scl:7; sfv:spm ;", 0, "SPM", "", 7, true},
-		{"CIP:192.0.2.25;\r\n SCL:1;SFV:NSPM", 0, "NSPM", "", 1, false},
-		{"SCL:5", 0, "", "", 5, true},
-		{"SCL:4;CAT:BULK", 0, "", "BULK", 4, false},
-		/* hostile or odd values: left unknown, never guessed */
-		{"SCL:10;SFV:NSPM", 0, "NSPM", "", MP_SCL_UNKNOWN, false},
-		{"SCL:-2;SFV:SP<M>", 0, "", "", MP_SCL_UNKNOWN, false},
-		{"SCL:5x;SFV:TOOLONGWORD", 0, "", "", MP_SCL_UNKNOWN, false},
-		{"SFV:", 0, "", "", MP_SCL_UNKNOWN, false},
-		{"", MP_EPARSE, "", "", MP_SCL_UNKNOWN, false},
-		{";;;", MP_EPARSE, "", "", MP_SCL_UNKNOWN, false},
-		{"no pairs here", MP_EPARSE, "", "", MP_SCL_UNKNOWN, false},
-		{":SPM;:5", MP_EPARSE, "", "", MP_SCL_UNKNOWN, false},
+	    {FF_NSPM, 0, "NSPM", "NONE", 1, false},
+	    {"CIP:192.0.2.25;SCL:5;SFV:SPM;CAT:SPM;DIR:INB;", 0, "SPM", "SPM", 5, true},
+	    {"SFV:SKS;SCL:9", 0, "SKS", "", 9, true},
+	    {"SFV:BLK;SCL:-1;", 0, "BLK", "", -1, true},
+	    {"SFV:SFE;SCL:-1;", 0, "SFE", "", -1, false},
+	    {"SFV:SKA;SCL:6;", 0, "SKA", "", 6, false},
+	    {"SFV:NSPM;SCL:6;", 0, "NSPM", "", 6, true},
+	    {"scl:7; sfv:spm ;", 0, "SPM", "", 7, true},
+	    {"CIP:192.0.2.25;\r\n SCL:1;SFV:NSPM", 0, "NSPM", "", 1, false},
+	    {"SCL:5", 0, "", "", 5, true},
+	    {"SCL:4;CAT:BULK", 0, "", "BULK", 4, false},
+	    /* hostile or odd values: left unknown, never guessed */
+	    {"SCL:10;SFV:NSPM", 0, "NSPM", "", MP_SCL_UNKNOWN, false},
+	    {"SCL:-2;SFV:SP<M>", 0, "", "", MP_SCL_UNKNOWN, false},
+	    {"SCL:5x;SFV:TOOLONGWORD", 0, "", "", MP_SCL_UNKNOWN, false},
+	    {"SFV:", 0, "", "", MP_SCL_UNKNOWN, false},
+	    {"", MP_EPARSE, "", "", MP_SCL_UNKNOWN, false},
+	    {";;;", MP_EPARSE, "", "", MP_SCL_UNKNOWN, false},
+	    {"no pairs here", MP_EPARSE, "", "", MP_SCL_UNKNOWN, false},
+	    {":SPM;:5", MP_EPARSE, "", "", MP_SCL_UNKNOWN, false},
 	};
 	struct mp_forefront f;
 	size_t i;
@@ -152,9 +152,10 @@ m365_headers(const char *forged, const char *tail)
 static void
 read_m365_tail(void **state)
 {
-	struct mp_headers *h = m365_headers("", "X-MS-Exchange-Organization-SCL: 5\r\n"
-						"X-Microsoft-Antispam: BCL:0;\r\n"
-						"X-Forefront-Antispam-Report: SCL:5;SFV:SPM;CAT:SPM;\r\n");
+	struct mp_headers *h =
+	    m365_headers("", "X-MS-Exchange-Organization-SCL: 5\r\n"
+			     "X-Microsoft-Antispam: BCL:0;\r\n"
+			     "X-Forefront-Antispam-Report: SCL:5;SFV:SPM;CAT:SPM;\r\n");
 	struct mp_rep_provider *p = NULL;
 	bool ignored;
 
@@ -188,9 +189,10 @@ read_m365_tail(void **state)
 static void
 read_m365_forged(void **state)
 {
-	struct mp_headers *h = m365_headers(
-	    "X-Forefront-Antispam-Report: SCL:1;SFV:NSPM;\r\nX-MS-Exchange-Organization-SCL: -1\r\n",
-	    "");
+	struct mp_headers *h =
+	    m365_headers("X-Forefront-Antispam-Report: "
+			 "SCL:1;SFV:NSPM;\r\nX-MS-Exchange-Organization-SCL: -1\r\n",
+			 "");
 	struct mp_rep_provider *p = NULL;
 	bool ignored;
 	struct mp_msgrep m;
@@ -234,7 +236,8 @@ read_not_microsoft(void **state)
 	bool ignored;
 
 	(void)state;
-	assert_int_equal(mp_spamsig_read(h, OUTSIDE, "mx.ontvanger.test", NULL, 0, &p, &ignored), 0);
+	assert_int_equal(mp_spamsig_read(h, OUTSIDE, "mx.ontvanger.test", NULL, 0, &p, &ignored),
+			 0);
 	assert_null(p);
 	assert_int_equal(mp_spamsig_read(h, OUTSIDE, NULL, NULL, 0, &p, &ignored), 0);
 	assert_null(p);
@@ -294,10 +297,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(forefront_parse_table), cmocka_unit_test(forefront_hostile),
-		cmocka_unit_test(levels),		 cmocka_unit_test(gmail_labels),
-		cmocka_unit_test(read_m365_tail),	 cmocka_unit_test(read_m365_forged),
-		cmocka_unit_test(read_not_microsoft),	 cmocka_unit_test(read_gmail_labels),
+	    cmocka_unit_test(forefront_parse_table),
+	    cmocka_unit_test(forefront_hostile),
+	    cmocka_unit_test(levels),
+	    cmocka_unit_test(gmail_labels),
+	    cmocka_unit_test(read_m365_tail),
+	    cmocka_unit_test(read_m365_forged),
+	    cmocka_unit_test(read_not_microsoft),
+	    cmocka_unit_test(read_gmail_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
