@@ -264,7 +264,8 @@ provider_sentence(FILE *fp, const struct mp_rep_provider *p)
 			: _("Its spam filter did not mark the message as spam"));
 	if (p->verdict != NULL || p->scl >= -1) {
 		snprintf(lv, sizeof(lv), "%s%s%s", p->verdict != NULL ? "SFV:" : "",
-			 p->verdict != NULL ? p->verdict : "", p->verdict != NULL && p->scl >= -1 ? ", " : "");
+			 p->verdict != NULL ? p->verdict : "",
+			 p->verdict != NULL && p->scl >= -1 ? ", " : "");
 		if (p->scl >= -1)
 			snprintf(lv + strlen(lv), sizeof(lv) - strlen(lv), "SCL:%d", p->scl);
 		say(fp, " (%s)", lv);

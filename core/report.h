@@ -78,12 +78,12 @@ struct mp_rep_hop {
  * Gmail's labels), when it wrote something mailproof trusts (docs/deviations.md). */
 struct mp_rep_provider {
 	char *provider; /* "m365" | "gmail" */
-	bool spam;      /* the provider classed the message as spam */
-	char *verdict;  /* Microsoft's SFV ("NSPM", "SPM"), or NULL */
+	bool spam;	/* the provider classed the message as spam */
+	char *verdict;	/* Microsoft's SFV ("NSPM", "SPM"), or NULL */
 	char *category; /* Microsoft's CAT, or NULL */
-	int scl, bcl;   /* Microsoft's levels; below -1: not written */
+	int scl, bcl;	/* Microsoft's levels; below -1: not written */
 	size_t nlabels;
-	char **labels;  /* Gmail's X-GM-LABELS */
+	char **labels; /* Gmail's X-GM-LABELS */
 };
 
 /* Checks a run can require (--require). */

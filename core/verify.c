@@ -165,9 +165,10 @@ read_provider(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 			     v->labels, v->nlabels, &rep->provider, &ignored);
 	free(h);
 	if (rc == 0 && ignored)
-		mp_msgrep_problem(rep, MP_SEV_WARNING, "PROVIDER_SIGNAL_IGNORED",
-				  _("An X-Forefront-Antispam-Report header sits among the fields "
-				    "the sender wrote, where anyone can write one: it is ignored."));
+		mp_msgrep_problem(
+		    rep, MP_SEV_WARNING, "PROVIDER_SIGNAL_IGNORED",
+		    _("An X-Forefront-Antispam-Report header sits among the fields "
+		      "the sender wrote, where anyone can write one: it is ignored."));
 	return rc;
 }
 

@@ -81,8 +81,7 @@ int mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err);
 /* Gmail's labels that decide its spam verdict ("\Spam") on a message of the examined
  * folder, where the server advertises X-GM-EXT-1 (asked with X-GM-RAW, see imap.c):
  * *labels is then a list, maybe empty; elsewhere NULL.  Free with mp_imap_labels_free. */
-int mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n,
-		   struct mp_err *err);
+int mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n, struct mp_err *err);
 void mp_imap_labels_free(char **labels, size_t n);
 
 /* UIDVALIDITY of the examined folder (for the report's source URL). */
