@@ -252,10 +252,33 @@ card_dmarc(FILE *fp, const struct mp_msgrep *m)
 	card_close(fp, m, "DMARC");
 }
 
+/* The provider's own spam verdict, with the values it rests on. */
+static void
+provider_sentence(FILE *fp, const struct mp_rep_provider *p)
+{
+	char lv[64] = "";
+	size_t i;
+
+	fputc(' ', fp);
+	say(fp, p->spam ? _("Its spam filter marked the message as spam")
+			: _("Its spam filter did not mark the message as spam"));
+	if (p->verdict != NULL || p->scl >= -1) {
+		snprintf(lv, sizeof(lv), "%s%s%s", p->verdict != NULL ? "SFV:" : "",
+			 p->verdict != NULL ? p->verdict : "",
+			 p->verdict != NULL && p->scl >= -1 ? ", " : "");
+		if (p->scl >= -1)
+			snprintf(lv + strlen(lv), sizeof(lv) - strlen(lv), "SCL:%d", p->scl);
+		say(fp, " (%s)", lv);
+	}
+	for (i = 0; i < p->nlabels; i++)
+		say(fp, i == 0 ? " (%s" : " %s", p->labels[i]);
+	fputs(p->nlabels > 0 ? ")." : ".", fp);
+}
+
 static void
 card_placement(FILE *fp, const struct mp_msgrep *m)
 {
-	if (!(m->checked & MP_CHECK_PLACEMENT) && m->folder == NULL)
+	if (!(m->checked & MP_CHECK_PLACEMENT) && m->folder == NULL && m->provider == NULL)
 		return;
 	card_open(fp, "placement", _("Placement"), state_of(m, MP_CHECK_PLACEMENT, NULL));
 	fputs("<p class=\"sentence\">", fp);
@@ -266,6 +289,8 @@ card_placement(FILE *fp, const struct mp_msgrep *m)
 		    (m->passed & MP_CHECK_PLACEMENT) ? _("Delivered to %s.") : _("Landed in %s."),
 		    m->folder);
 	}
+	if (m->provider != NULL)
+		provider_sentence(fp, m->provider);
 	fputs("</p>\n", fp);
 	card_close(fp, m, "PLACEMENT");
 }

@@ -52,6 +52,7 @@ static const struct key keys[] = {
     S("mailbox", "password_file", imap_password_file),
     S("mailbox", "ca_file", imap_ca_file),
     L("mailbox", "folders", folders),
+    S("mailbox", "provider", provider),
     S("expectations", "require", require),
     L("expectations", "authserv_id", authserv_ids),
     L("expectations", "ip", ips),

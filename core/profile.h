@@ -49,6 +49,7 @@ struct mp_profile {
 	char *imap_user;
 	char *imap_password_file;
 	char *imap_ca_file;
+	char *provider; /* m365 | gmail | generic (core/provider.h) */
 	struct mp_strlist folders;
 	/* [expectations] */
 	char *require;

@@ -98,6 +98,15 @@ mp_msgrep_dispose(struct mp_msgrep *m)
 		free(m->hops[i].date);
 	}
 	free(m->hops);
+	if (m->provider != NULL) {
+		free(m->provider->provider);
+		free(m->provider->verdict);
+		free(m->provider->category);
+		for (i = 0; i < m->provider->nlabels; i++)
+			free(m->provider->labels[i]);
+		free(m->provider->labels);
+		free(m->provider);
+	}
 	mp_msgrep_init(m);
 }
 
@@ -225,6 +234,10 @@ static const struct {
 	 N_("Fix any failing check above first; when SPF, DKIM and DMARC all pass, the "
 	    "receiver judged the content or the sender's reputation: ask its administrator, or "
 	    "mark the message as not spam and test again.")},
+	{"PLACEMENT_PROVIDER_SPAM",
+	 N_("The provider's own spam filter flagged the message although it was delivered to "
+	    "this folder (a rule or the user's settings moved it): fix any failing check above, "
+	    "then ask the mailbox's administrator why its filter scores the sender as spam.")},
 	{"RECEIVER_TEMPERROR",
 	 N_("The receiver could not finish its check (DNS timeout): check the domain's name "
 	    "servers and send the test again.")},
@@ -355,6 +368,27 @@ hops_json(const struct mp_msgrep *m)
 	return a;
 }
 
+/* The provider's own spam verdict (docs/mailproof-inspect.1, JSON). */
+static json_t *
+provider_json(const struct mp_rep_provider *p)
+{
+	json_t *o, *a;
+	size_t i;
+
+	o = json_object();
+	jset(o, "provider", jstr(p->provider));
+	jset(o, "spam", json_boolean(p->spam));
+	jset(o, "sfv", jstr(p->verdict));
+	jset(o, "category", jstr(p->category));
+	jset(o, "scl", p->scl >= -1 ? json_integer(p->scl) : json_null());
+	jset(o, "bcl", p->bcl >= -1 ? json_integer(p->bcl) : json_null());
+	a = json_array();
+	for (i = 0; i < p->nlabels; i++)
+		json_array_append_new(a, jstr(p->labels[i]));
+	jset(o, "labels", a);
+	return o;
+}
+
 static json_t *
 msg_json(const struct mp_msgrep *m)
 {
@@ -444,6 +478,8 @@ msg_json(const struct mp_msgrep *m)
 		jset(o, "dmarc", json_null());
 	}
 	jset(o, "hops", hops_json(m));
+	if (m->provider != NULL) /* only then: reports without it keep SPEC's exact shape */
+		jset(o, "provider_spam", provider_json(m->provider));
 	jset(o, "verdict", json_string(m->pass ? "pass" : "fail"));
 	a = json_array();
 	for (i = 0; i < m->nproblems; i++) {
@@ -644,6 +680,45 @@ text_hops(FILE *fp, const struct mp_msgrep *m)
 	}
 }
 
+/* One line: the provider's own spam verdict and what it rests on. */
+static void
+text_provider(FILE *fp, const struct mp_rep_provider *p)
+{
+	const char *sep = " (";
+	size_t i;
+
+	text_label(fp, _("Spam filter:"));
+	fputs(p->spam ? _("the provider marked the message as spam")
+		      : _("the provider did not mark the message as spam"),
+	      fp);
+	if (p->verdict != NULL) {
+		fprintf(fp, "%sSFV:", sep);
+		put_safe(fp, p->verdict);
+		sep = ", ";
+	}
+	if (p->scl >= -1) {
+		fprintf(fp, "%sSCL:%d", sep, p->scl);
+		sep = ", ";
+	}
+	if (p->bcl >= -1) {
+		fprintf(fp, "%sBCL:%d", sep, p->bcl);
+		sep = ", ";
+	}
+	if (p->category != NULL) {
+		fprintf(fp, "%sCAT:", sep);
+		put_safe(fp, p->category);
+		sep = ", ";
+	}
+	for (i = 0; i < p->nlabels; i++) {
+		fputs(sep, fp);
+		if (i == 0)
+			fputs(_("labels "), fp);
+		put_safe(fp, p->labels[i]);
+		sep = " ";
+	}
+	fputs(sep[0] == ' ' && sep[1] == '(' ? "\n" : ")\n", fp);
+}
+
 static void
 add_text(struct mp_report *r, const struct mp_msgrep *m)
 {
@@ -760,6 +835,8 @@ add_text(struct mp_report *r, const struct mp_msgrep *m)
 		put_safe(fp, m->folder != NULL ? m->folder : _("unknown"));
 		fputc('\n', fp);
 	}
+	if (m->provider != NULL)
+		text_provider(fp, m->provider);
 
 	if (m->delivery_seconds >= 0) {
 		text_label(fp, _("Delivery:"));

@@ -74,6 +74,18 @@ struct mp_rep_hop {
 	double delay;  /* seconds since the hop before (negative: the clocks disagree) */
 };
 
+/* What the mailbox provider itself concluded about spam (Microsoft's anti-spam headers,
+ * Gmail's labels), when it wrote something mailproof trusts (docs/deviations.md). */
+struct mp_rep_provider {
+	char *provider; /* "m365" | "gmail" */
+	bool spam;	/* the provider classed the message as spam */
+	char *verdict;	/* Microsoft's SFV ("NSPM", "SPM"), or NULL */
+	char *category; /* Microsoft's CAT, or NULL */
+	int scl, bcl;	/* Microsoft's levels; below -1: not written */
+	size_t nlabels;
+	char **labels; /* Gmail's X-GM-LABELS */
+};
+
 /* Checks a run can require (--require). */
 enum mp_check { MP_CHECK_SPF = 1, MP_CHECK_DKIM = 2, MP_CHECK_DMARC = 4, MP_CHECK_PLACEMENT = 8 };
 
@@ -92,6 +104,7 @@ struct mp_msgrep {
 	struct mp_rep_dmarc *dmarc; /* NULL: not evaluated */
 	size_t nhops;
 	struct mp_rep_hop *hops;    /* Received chain, oldest first */
+	struct mp_rep_provider *provider; /* NULL: no trusted provider spam verdict */
 	unsigned checked;           /* mp_check bits that were required */
 	unsigned passed;            /* mp_check bits that passed */
 	bool pass;                  /* verdict */

@@ -21,6 +21,7 @@
 #include "msg.h"
 #include "received.h"
 #include "resolver.h"
+#include "spamsig.h"
 #include "spf.h"
 #include "util.h"
 
@@ -37,6 +38,8 @@ struct mp_verifier {
 	size_t nauthserv;
 	unsigned require;
 	const char *client_ip;
+	const char *const *labels; /* Gmail's labels of the next message (borrowed) */
+	size_t nlabels;
 };
 
 /* Everything one check holds while it runs; released by check_dispose(). */
@@ -138,6 +141,35 @@ mp_verifier_free(struct mp_verifier *v)
 	mp_spf_free(v->spf);
 	mp_dmarc_free(v->dmarc);
 	free(v);
+}
+
+void
+mp_verifier_set_labels(struct mp_verifier *v, const char *const *labels, size_t n)
+{
+	v->labels = labels;
+	v->nlabels = labels != NULL ? n : 0;
+}
+
+/* The provider's own spam verdict (core/spamsig.c says which headers count). */
+static int
+read_provider(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
+{
+	const char *host = c->have_pick ? c->hops[c->pick].by_host : NULL;
+	bool ignored = false;
+	char *h = host != NULL ? mp_domain_norm(host) : NULL;
+	int rc;
+
+	/* Whatever lies below the receiving hop's own Received field came with the message
+	 * (for Microsoft also when the sender wrote no Received field of its own). */
+	rc = mp_spamsig_read(c->hdrs, c->have_pick ? c->hop_pos[c->pick] + 1 : SIZE_MAX, h,
+			     v->labels, v->nlabels, &rep->provider, &ignored);
+	free(h);
+	if (rc == 0 && ignored)
+		mp_msgrep_problem(
+		    rep, MP_SEV_WARNING, "PROVIDER_SIGNAL_IGNORED",
+		    _("An X-Forefront-Antispam-Report header sits among the fields "
+		      "the sender wrote, where anyone can write one: it is ignored."));
+	return rc;
 }
 
 static void
@@ -1273,6 +1305,10 @@ mp_verifier_check(struct mp_verifier *v, struct mp_msg *msg, struct mp_msgrep *r
 	read_received(v, &c);
 	read_authres(v, &c, rep);
 	fill_ar(&c, rep);
+	if ((rc = read_provider(v, &c, rep)) != 0) {
+		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		goto out;
+	}
 	if ((rc = run_dkim(v, &c, msg, err)) != 0) {
 		if (rc == MP_ENOMEM)
 			goto out;
@@ -1308,5 +1344,7 @@ mp_verifier_check(struct mp_verifier *v, struct mp_msg *msg, struct mp_msgrep *r
 		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
 out:
 	check_dispose(&c);
+	v->labels = NULL;
+	v->nlabels = 0;
 	return rc;
 }

@@ -40,6 +40,11 @@ void mp_verifier_free(struct mp_verifier *v);
 int mp_verifier_check(struct mp_verifier *v, struct mp_msg *msg, struct mp_msgrep *rep,
 		      struct mp_err *err);
 
+/* Gmail's labels of the message checked next (IMAP; they decide its spam verdict);
+ * labels NULL: none asked, n 0: none that matter.  Borrowed until that
+ * mp_verifier_check returns, which forgets them. */
+void mp_verifier_set_labels(struct mp_verifier *v, const char *const *labels, size_t n);
+
 /* Parses a --require list ("spf,dkim,dmarc,placement") into mp_check bits; MP_EINVAL on an
  * unknown name (err names it). */
 int mp_require_parse(const char *list, unsigned *out, struct mp_err *err);

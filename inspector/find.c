@@ -20,6 +20,7 @@
 
 #include "i18n.h"
 #include "msg.h"
+#include "spamsig.h"
 #include "util.h"
 
 #define SLICE_MS 2000  /* longest IDLE between two searches of the other folders */
@@ -160,15 +161,8 @@ check_fd(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_report
 	}
 	mr.folder = mp_strdup_z(folder);
 	receipt_delivery(o, &mr);
-	if (o->require & MP_CHECK_PLACEMENT) {
-		mr.checked |= MP_CHECK_PLACEMENT;
-		if (!junk)
-			mr.passed |= MP_CHECK_PLACEMENT;
-		else
-			mp_msgrep_problem(&mr, MP_SEV_ERROR, "PLACEMENT_JUNK",
-					  _("The message landed in the junk folder %s."), folder);
-		mr.pass = (mr.passed & mr.checked) == mr.checked;
-	}
+	if (o->require & MP_CHECK_PLACEMENT)
+		mp_spamsig_placement(&mr, folder, junk); /* junk folder or the provider's verdict */
 	if (!mr.pass)
 		*failed = true;
 	if (tmp)
@@ -227,11 +221,18 @@ static int
 all_one(uint32_t uid, const char *data, size_t len, void *arg)
 {
 	struct all_ctx *a = arg;
+	char **labels = NULL;
+	size_t nl = 0;
 	int rc;
 
+	if ((rc = mp_imap_labels(a->im, uid, &labels, &nl, a->err)) != 0)
+		return rc;
+	mp_verifier_set_labels(a->ver, (const char *const *)labels, nl);
 	rc = check_data(a->o, a->ver, a->rep, data, len, a->folder, a->junk,
 			message_url(a->o, a->folder, mp_imap_uidvalidity(a->im), uid), a->failed,
 			a->temp, a->err);
+	mp_verifier_set_labels(a->ver, NULL, 0);
+	mp_imap_labels_free(labels, nl);
 	if (rc == 0)
 		(*a->found)++;
 	return rc;
@@ -245,6 +246,8 @@ check_one(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier *
 	  bool *failed, bool *temp, struct mp_err *err)
 {
 	int fd = memfd_create("mailproof-message", MFD_CLOEXEC), rc;
+	char **labels = NULL;
+	size_t nl = 0;
 
 	if (fd < 0)
 		return mp_err_set(err, MP_EIO, "cannot hold the fetched message");
@@ -254,9 +257,15 @@ check_one(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier *
 		return 1;
 	}
 	if (rc == 0)
+		rc = mp_imap_labels(im, uid, &labels, &nl, err); /* Gmail's spam verdict */
+	if (rc == 0) {
+		mp_verifier_set_labels(ver, (const char *const *)labels, nl);
 		rc = check_fd(o, ver, rep, fd, folder, junk,
 			      message_url(o, folder, mp_imap_uidvalidity(im), uid), failed, temp,
 			      err);
+		mp_verifier_set_labels(ver, NULL, 0);
+	}
+	mp_imap_labels_free(labels, nl);
 	close(fd);
 	if (rc == 0)
 		(*found)++;

@@ -24,6 +24,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "provider.h"
 #include "util.h"
 
 #define HOST_MAX 255
@@ -317,18 +318,12 @@ has_flag(const struct mailimap_mailbox_list *mb, const char *flag)
 	return false;
 }
 
+/* Well-known spam folder names, English and Dutch (core/provider.c), at the top or under
+ * INBOX or [Gmail], split at the server's own delimiter (0 when unknown). */
 static bool
-junk_by_name(const char *name)
+junk_by_name(const char *name, char delim)
 {
-	static const char *const names[] = {"Junk", "Junk Email", "Junk E-mail", "Spam",
-					    "[Gmail]/Spam", "INBOX.Junk", "INBOX.Spam",
-					    "INBOX/Junk", "INBOX/Spam", "Bulk Mail"};
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcasecmp(name, names[i]) == 0)
-			return true;
-	return false;
+	return mp_provider_junk_name(name, delim);
 }
 
 static int
@@ -377,12 +372,13 @@ mp_imap_folders(struct mp_imap *im, const char *const *extra, size_t nextra, cha
 		const struct mailimap_mailbox_list *mb = clist_content(it);
 
 		/* RFC 6154: \Junk marks the spam folder whatever its name. */
-		if (has_flag(mb, "Junk") || (!has_flag(mb, "Noselect") && junk_by_name(mb->mb_name)))
+		if (has_flag(mb, "Junk") ||
+		    (!has_flag(mb, "Noselect") && junk_by_name(mb->mb_name, mb->mb_delimiter)))
 			if ((rc = add_folder(nm, jk, &cnt, mb->mb_name, true)) != 0)
 				goto out;
 	}
 	for (i = 0; i < nextra; i++)
-		if ((rc = add_folder(nm, jk, &cnt, extra[i], junk_by_name(extra[i]))) != 0)
+		if ((rc = add_folder(nm, jk, &cnt, extra[i], junk_by_name(extra[i], '\0'))) != 0)
 			goto out;
 out:
 	if (list != NULL)
@@ -926,4 +922,79 @@ mp_imap_internaldate(struct mp_imap *im, uint32_t uid, int64_t *t, struct mp_err
 	if (rc != 0)
 		mp_err_set(err, MP_ENOTFOUND, "%s: message UID %u is gone", im->host, uid);
 	return rc;
+}
+
+/*
+ * Gmail's spam label.  libetpan 1.9.4 cannot parse the system labels in a FETCH
+ * X-GM-LABELS response (Gmail writes them bare, like flags: "\Inbox"), and a failed parse
+ * costs the connection; so the one label that matters is asked for by search instead:
+ * UID SEARCH UID n X-GM-RAW "in:spam" (Gmail's IMAP extensions, X-GM-EXT-1).
+ */
+int
+mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n, struct mp_err *err)
+{
+	struct mailimap_search_key *all = NULL, *k;
+	struct mailimap_set *set = NULL;
+	char *raw = NULL;
+	uint32_t *hits = NULL;
+	size_t nh = 0;
+	int rc;
+
+	*labels = NULL;
+	*n = 0;
+	if (!mailimap_has_xgmlabels(im->imap))
+		return 0;
+	all = mailimap_search_key_new_multiple_empty();
+	set = mailimap_set_new_single(uid);
+	raw = mp_strdup_z("in:spam");
+	if (all == NULL || set == NULL || raw == NULL)
+		goto oom;
+	if ((k = mailimap_search_key_new_uid(set)) == NULL)
+		goto oom;
+	set = NULL;
+	if (mailimap_search_key_multiple_add(all, k) != MAILIMAP_NO_ERROR) {
+		mailimap_search_key_free(k);
+		goto oom;
+	}
+	if ((k = mailimap_search_key_new_xgmraw(raw)) == NULL)
+		goto oom;
+	raw = NULL;
+	if (mailimap_search_key_multiple_add(all, k) != MAILIMAP_NO_ERROR) {
+		mailimap_search_key_free(k);
+		goto oom;
+	}
+	rc = uid_search(im, im->examined != NULL ? im->examined : "?", all, &hits, &nh, err);
+	all = NULL; /* consumed */
+	if (rc != 0)
+		return rc;
+	free(hits);
+	vlog(im, "Gmail label \\Spam on UID %u: %s", uid, nh > 0 ? "yes" : "no");
+	/* A list, empty or not, says that Gmail was asked. */
+	if ((*labels = calloc(1, sizeof(**labels))) == NULL ||
+	    (nh > 0 && ((*labels)[0] = mp_strdup_z("\\Spam")) == NULL)) {
+		free(*labels);
+		*labels = NULL;
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	}
+	*n = nh > 0 ? 1 : 0;
+	return 0;
+oom:
+	if (all != NULL)
+		mailimap_search_key_free(all);
+	if (set != NULL)
+		mailimap_set_free(set);
+	free(raw);
+	return mp_err_set(err, MP_ENOMEM, "out of memory");
+}
+
+void
+mp_imap_labels_free(char **labels, size_t n)
+{
+	size_t i;
+
+	if (labels == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(labels[i]);
+	free(labels);
 }

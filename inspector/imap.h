@@ -35,7 +35,8 @@ int mp_imap_open(struct mp_imap **out, const struct mp_imap_opts *opts, struct m
 void mp_imap_close(struct mp_imap *im);
 
 /* The folders to search: INBOX, every SPECIAL-USE \Junk folder, folders whose name is a
- * well-known spam folder ("Junk", "Junk Email", "Spam", "[Gmail]/Spam"), then `extra`.
+ * well-known spam folder in English or Dutch ("Junk", "Junk Email", "Ongewenste e-mail",
+ * "[Gmail]/Spam", "INBOX.Junk": mp_provider_junk_name), then `extra`.
  * *is_junk[i] says whether folder i is a junk folder.  Caller frees with
  * mp_imap_folders_free. */
 int mp_imap_folders(struct mp_imap *im, const char *const *extra, size_t nextra,
@@ -76,6 +77,12 @@ int mp_imap_internaldate(struct mp_imap *im, uint32_t uid, int64_t *t, struct mp
 /* Waits up to ms for the examined folder to change (IDLE where the server has it,
  * otherwise a plain sleep).  Returns 1 if new mail was announced, 0 on timeout. */
 int mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err);
+
+/* Gmail's labels that decide its spam verdict ("\Spam") on a message of the examined
+ * folder, where the server advertises X-GM-EXT-1 (asked with X-GM-RAW, see imap.c):
+ * *labels is then a list, maybe empty; elsewhere NULL.  Free with mp_imap_labels_free. */
+int mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n, struct mp_err *err);
+void mp_imap_labels_free(char **labels, size_t n);
 
 /* UIDVALIDITY of the examined folder (for the report's source URL). */
 uint32_t mp_imap_uidvalidity(const struct mp_imap *im);

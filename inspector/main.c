@@ -21,6 +21,7 @@
 #include "find.h"
 #include "i18n.h"
 #include "profile.h"
+#include "provider.h"
 #include "secret.h"
 #include "msg.h"
 #include "report.h"
@@ -65,6 +66,7 @@ enum opt_id {
 	OPT_WAIT,
 	OPT_ALL,
 	OPT_FROM,
+	OPT_PROVIDER,
 };
 
 /* One table drives getopt_long and --help. */
@@ -109,6 +111,8 @@ static const struct opt_doc {
 	 N_("imap: verify every message of the folders")},
 	{{"from", required_argument, NULL, OPT_FROM}, "ADDRESS",
 	 N_("imap: without a test id, the newest message from this address")},
+	{{"provider", required_argument, NULL, OPT_PROVIDER}, "NAME",
+	 N_("m365, gmail or generic: the provider's IMAP server and trusted receiver")},
 	{{"verbose", no_argument, NULL, OPT_VERBOSE}, NULL, N_("more detail on stderr")},
 	{{"quiet", no_argument, NULL, OPT_QUIET}, NULL, N_("only the verdict per message")},
 	{{"help", no_argument, NULL, OPT_HELP}, NULL, N_("show this help")},
@@ -143,6 +147,8 @@ struct config {
 	struct mp_profile profile; /* loaded from profile_path; fills what options left unset */
 	bool have_profile;
 	bool require_set;
+	const char *provider_name;	     /* --provider, else the profile's */
+	const struct mp_provider *provider; /* its defaults fill what is still unset */
 };
 
 static void
@@ -222,6 +228,29 @@ apply_profile(struct config *cfg)
 	if (cfg->nfolders == 0)
 		for (i = 0; i < p->folders.n && cfg->nfolders < MAX_FOLDERS; i++)
 			cfg->folders[cfg->nfolders++] = p->folders.v[i];
+	return 0;
+}
+
+/* The provider's defaults (core/provider.c) for what options and profile left unset. */
+static int
+apply_provider(struct config *cfg)
+{
+	const struct mp_provider *p;
+	size_t i;
+
+	if (cfg->provider_name == NULL && cfg->have_profile)
+		cfg->provider_name = cfg->profile.provider;
+	if (cfg->provider_name == NULL)
+		return 0;
+	if ((p = mp_provider_find(cfg->provider_name)) == NULL)
+		return usage_error(_("unknown provider '%s' (m365, gmail or generic)"),
+				   cfg->provider_name);
+	cfg->provider = p;
+	if (cfg->imap == NULL)
+		cfg->imap = p->imap_url;
+	if (cfg->nauthserv == 0)
+		for (i = 0; i < p->nauthserv && cfg->nauthserv < MAX_AUTHSERV; i++)
+			cfg->authserv[cfg->nauthserv++] = p->authserv_ids[i];
 	return 0;
 }
 
@@ -339,6 +368,9 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 			cfg->from = optarg;
 			cfg->imap_opts = true;
 			break;
+		case OPT_PROVIDER:
+			cfg->provider_name = optarg;
+			break;
 		case OPT_VERBOSE:
 			cfg->verbose++;
 			break;
@@ -360,7 +392,9 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 	if (cfg->zone != NULL && cfg->resolver != NULL)
 		return usage_error(_("--zone and --resolver exclude each other"));
 	*first_file = optind;
-	return cfg->profile_path != NULL ? apply_profile(cfg) : 0;
+	if (cfg->profile_path != NULL && (c = apply_profile(cfg)) != 0)
+		return c;
+	return apply_provider(cfg);
 }
 
 static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -710,7 +744,8 @@ run_imap(struct config *cfgp, int argc, char **argv)
 	require = cfg.require != 0 ? cfg.require
 				   : (MP_CHECK_SPF | MP_CHECK_DKIM | MP_CHECK_DMARC |
 				      MP_CHECK_PLACEMENT);
-	if ((ret = session_open(&ss, &cfg, require & ~(unsigned)MP_CHECK_PLACEMENT)) != 0)
+	/* The placement bit goes along: "--require placement" alone must not mean the default. */
+	if ((ret = session_open(&ss, &cfg, require)) != 0)
 		goto out;
 	fo.imap.url = cfg.imap;
 	fo.imap.user = cfg.user;
