@@ -41,6 +41,15 @@ mp_imap_auth_parse(const char *name, enum mp_imap_auth *out)
 }
 
 const char *
+mp_imap_auth_mech(enum mp_imap_auth m)
+{
+	return m == MP_IMAP_AUTH_LOGIN	     ? "LOGIN"
+	       : m == MP_IMAP_AUTH_PLAIN     ? "PLAIN"
+	       : m == MP_IMAP_AUTH_XOAUTH2   ? "XOAUTH2"
+					     : "OAUTHBEARER";
+}
+
+const char *
 mp_imap_auth_name(enum mp_imap_auth m)
 {
 	return (size_t)m < sizeof(mech_names) / sizeof(mech_names[0]) ? mech_names[m] : "?";
@@ -115,9 +124,7 @@ mp_imap_auth_choose(enum mp_imap_auth want, bool have_token, const struct mp_ima
 		break;
 	}
 	return mp_err_set(err, MP_EIO, _("%s: the server does not offer AUTHENTICATE %s"), host,
-			  want == MP_IMAP_AUTH_PLAIN     ? "PLAIN"
-			  : want == MP_IMAP_AUTH_XOAUTH2 ? "XOAUTH2"
-							 : "OAUTHBEARER");
+			  mp_imap_auth_mech(want));
 }
 
 /* ---- base64 (RFC 4648 section 4), bounded by the callers ---- */
@@ -281,13 +288,6 @@ out:
 	free(raw);
 }
 
-static const char *
-mech_upper(enum mp_imap_auth m)
-{
-	return m == MP_IMAP_AUTH_PLAIN	     ? "PLAIN"
-	       : m == MP_IMAP_AUTH_XOAUTH2 ? "XOAUTH2"
-					   : "OAUTHBEARER";
-}
 
 static const char *
 reply_text(mailimap *imap)
@@ -305,7 +305,7 @@ mp_imap_sasl(struct mailimap *imap, const struct mp_sasl_login *l, enum mp_sasl_
 	enum { RAW_MAX = 2 * MP_OAUTH2_TOKEN_MAX, LINE_MAX_ = 4 * (RAW_MAX / 3 + 1) + 64 };
 	struct mailimap_response *resp = NULL;
 	char *raw = NULL, *line = NULL, status[48] = "";
-	const char *got, *mech = mech_upper(l->mech), *atom;
+	const char *got, *mech = mp_imap_auth_mech(l->mech), *atom;
 	size_t rawlen = 0, len, pre;
 	int cond = -1, rc = MP_EIO;
 
@@ -407,10 +407,9 @@ mp_imap_sasl(struct mailimap *imap, const struct mp_sasl_login *l, enum mp_sasl_
 		*outcome = MP_SASL_REJECTED;
 		if (mp_imap_auth_is_oauth(l->mech))
 			mp_err_set(err, MP_EIO,
-				   _("%s: the server rejected the OAuth 2.0 token for %s (%s%s%s): "
-				     "expired, without the mail scope or for another user?"),
-				   l->host, l->user, reply_text(imap), status[0] ? ", status " : "",
-				   status);
+				   _("%s: the server rejected the OAuth 2.0 token for %s (%s%s%.100s); "
+				     "it may have expired, lack the mail scope or be for another user"),
+				   l->host, l->user, status, status[0] ? ": " : "", reply_text(imap));
 		else
 			mp_err_set(err, MP_EIO, _("%s: login as %s failed: %.120s"), l->host,
 				   l->user, reply_text(imap));

@@ -33,6 +33,8 @@ enum mp_imap_auth {
 /* "auto", "login", "plain", "xoauth2", "oauthbearer"; MP_EINVAL for anything else. */
 int mp_imap_auth_parse(const char *name, enum mp_imap_auth *out);
 const char *mp_imap_auth_name(enum mp_imap_auth m);
+/* The name on the wire: "LOGIN", "PLAIN", "XOAUTH2", "OAUTHBEARER" (not for AUTO). */
+const char *mp_imap_auth_mech(enum mp_imap_auth m);
 bool mp_imap_auth_is_oauth(enum mp_imap_auth m);
 
 /* What the server offers (after TLS, from an explicit CAPABILITY). */
