@@ -302,7 +302,8 @@ login(struct mp_imap *im, const struct mp_imap_opts *opts, enum mp_sasl_outcome 
 	l.port = im->port;
 	l.sasl_ir = caps.sasl_ir;
 	vlog(im, "AUTHENTICATE %s as %s%s (%s not shown)", mp_imap_auth_mech(mech), opts->user,
-	     caps.sasl_ir ? " with SASL-IR" : "", mp_imap_auth_is_oauth(mech) ? "token" : "password");
+	     caps.sasl_ir ? " with SASL-IR" : "",
+	     mp_imap_auth_is_oauth(mech) ? "token" : "password");
 	rc = mp_imap_sasl(im->imap, &l, outcome, err);
 	if (rc == 0)
 		vlog(im, "logged in");

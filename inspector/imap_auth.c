@@ -43,10 +43,10 @@ mp_imap_auth_parse(const char *name, enum mp_imap_auth *out)
 const char *
 mp_imap_auth_mech(enum mp_imap_auth m)
 {
-	return m == MP_IMAP_AUTH_LOGIN	     ? "LOGIN"
-	       : m == MP_IMAP_AUTH_PLAIN     ? "PLAIN"
-	       : m == MP_IMAP_AUTH_XOAUTH2   ? "XOAUTH2"
-					     : "OAUTHBEARER";
+	return m == MP_IMAP_AUTH_LOGIN	   ? "LOGIN"
+	       : m == MP_IMAP_AUTH_PLAIN   ? "PLAIN"
+	       : m == MP_IMAP_AUTH_XOAUTH2 ? "XOAUTH2"
+					   : "OAUTHBEARER";
 }
 
 const char *
@@ -93,10 +93,11 @@ mp_imap_auth_choose(enum mp_imap_auth want, bool have_token, const struct mp_ima
 							 : MP_IMAP_AUTH_XOAUTH2;
 				return 0;
 			}
-			return mp_err_set(err, MP_EIO,
-					  _("%s: the server offers neither OAUTHBEARER nor XOAUTH2: "
-					    "it does not take OAuth 2.0 tokens"),
-					  host);
+			return mp_err_set(
+			    err, MP_EIO,
+			    _("%s: the server offers neither OAUTHBEARER nor XOAUTH2: "
+			      "it does not take OAuth 2.0 tokens"),
+			    host);
 		}
 		if (caps->plain) {
 			*out = MP_IMAP_AUTH_PLAIN;
@@ -106,9 +107,9 @@ mp_imap_auth_choose(enum mp_imap_auth want, bool have_token, const struct mp_ima
 		/* FALLTHROUGH */
 	case MP_IMAP_AUTH_LOGIN:
 		if (caps->logindisabled)
-			return mp_err_set(err, MP_EIO,
-					  _("%s: the server refuses LOGIN (LOGINDISABLED)%s"), host,
-					  caps->plain ? "" : _(" and offers no AUTHENTICATE PLAIN"));
+			return mp_err_set(
+			    err, MP_EIO, _("%s: the server refuses LOGIN (LOGINDISABLED)%s"), host,
+			    caps->plain ? "" : _(" and offers no AUTHENTICATE PLAIN"));
 		return 0;
 	case MP_IMAP_AUTH_PLAIN:
 		if (caps->plain)
@@ -205,7 +206,7 @@ put_saslname(char *buf, size_t cap, size_t *len, const char *s)
 	bool ok = true;
 
 	for (; *s != '\0' && ok; s++)
-		ok = *s == ',' ? puts_(buf, cap, len, "=2C")
+		ok = *s == ','	 ? puts_(buf, cap, len, "=2C")
 		     : *s == '=' ? puts_(buf, cap, len, "=3D")
 				 : put(buf, cap, len, s, 1);
 	return ok;
@@ -224,15 +225,15 @@ initial_response(const struct mp_sasl_login *l, char *buf, size_t cap, size_t *l
 		       put(buf, cap, len, "", 1) && puts_(buf, cap, len, l->secret);
 	case MP_IMAP_AUTH_XOAUTH2: /* Google's and Microsoft's documented format */
 		return puts_(buf, cap, len, "user=") && puts_(buf, cap, len, l->user) &&
-		       puts_(buf, cap, len, "\001auth=Bearer ") && puts_(buf, cap, len, l->secret) &&
-		       puts_(buf, cap, len, "\001\001");
+		       puts_(buf, cap, len, "\001auth=Bearer ") &&
+		       puts_(buf, cap, len, l->secret) && puts_(buf, cap, len, "\001\001");
 	case MP_IMAP_AUTH_OAUTHBEARER: /* RFC 7628 3.1; Dovecot 2.3 insists on a= */
 		snprintf(port, sizeof(port), "%u", (unsigned)l->port);
 		return puts_(buf, cap, len, "n,a=") && put_saslname(buf, cap, len, l->user) &&
 		       puts_(buf, cap, len, ",\001host=") && puts_(buf, cap, len, l->host) &&
 		       puts_(buf, cap, len, "\001port=") && puts_(buf, cap, len, port) &&
-		       puts_(buf, cap, len, "\001auth=Bearer ") && puts_(buf, cap, len, l->secret) &&
-		       puts_(buf, cap, len, "\001\001");
+		       puts_(buf, cap, len, "\001auth=Bearer ") &&
+		       puts_(buf, cap, len, l->secret) && puts_(buf, cap, len, "\001\001");
 	default:
 		return false;
 	}
@@ -255,8 +256,8 @@ send_private(mailimap *imap, const char *s, size_t n)
 static bool
 is_continuation(const char *line)
 {
-	return line != NULL && line[0] == '+' && (line[1] == ' ' || line[1] == '\r' ||
-						   line[1] == '\n' || line[1] == '\0');
+	return line != NULL && line[0] == '+' &&
+	       (line[1] == ' ' || line[1] == '\r' || line[1] == '\n' || line[1] == '\0');
 }
 
 /* The "status" of an error challenge's JSON (RFC 7628 3.2.2), printable ASCII only. */
@@ -287,7 +288,6 @@ out:
 	json_decref(j);
 	free(raw);
 }
-
 
 static const char *
 reply_text(mailimap *imap)
@@ -369,8 +369,9 @@ mp_imap_sasl(struct mailimap *imap, const struct mp_sasl_login *l, enum mp_sasl_
 				 l->mech == MP_IMAP_AUTH_OAUTHBEARER ? 6
 				 : l->mech == MP_IMAP_AUTH_XOAUTH2   ? 2
 								     : 3) != 0) {
-			mp_err_set(err, MP_EIO, _("%s: the connection broke during AUTHENTICATE %s"),
-				   l->host, mech);
+			mp_err_set(err, MP_EIO,
+				   _("%s: the connection broke during AUTHENTICATE %s"), l->host,
+				   mech);
 			goto out;
 		}
 	}
@@ -406,10 +407,11 @@ mp_imap_sasl(struct mailimap *imap, const struct mp_sasl_login *l, enum mp_sasl_
 		 * before it) or a bare NO (Microsoft): the credentials were not accepted. */
 		*outcome = MP_SASL_REJECTED;
 		if (mp_imap_auth_is_oauth(l->mech))
-			mp_err_set(err, MP_EIO,
-				   _("%s: the server rejected the OAuth 2.0 token for %s (%s%s%.100s); "
-				     "it may have expired, lack the mail scope or be for another user"),
-				   l->host, l->user, status, status[0] ? ": " : "", reply_text(imap));
+			mp_err_set(
+			    err, MP_EIO,
+			    _("%s: the server rejected the OAuth 2.0 token for %s (%s%s%.100s); "
+			      "it may have expired, lack the mail scope or be for another user"),
+			    l->host, l->user, status, status[0] ? ": " : "", reply_text(imap));
 		else
 			mp_err_set(err, MP_EIO, _("%s: login as %s failed: %.120s"), l->host,
 				   l->user, reply_text(imap));
