@@ -229,6 +229,15 @@ apply_profile(struct config *cfg)
 		cfg->imap = p->imap;
 	if (cfg->user == NULL)
 		cfg->user = p->imap_user;
+	/* A password or token source named on the command line replaces the profile's. */
+	if (cfg->token_file == NULL && cfg->token_command == NULL && cfg->password_file == NULL) {
+		if (p->imap_oauth2_token_file != NULL && p->imap_oauth2_token_command != NULL)
+			return usage_error(_("%s: oauth2_token_file and oauth2_token_command "
+					     "exclude each other"),
+					   cfg->profile_path);
+		cfg->token_file = p->imap_oauth2_token_file;
+		cfg->token_command = p->imap_oauth2_token_command;
+	}
 	if (cfg->password_file == NULL)
 		cfg->password_file = p->imap_password_file;
 	if (cfg->ca_file == NULL)
@@ -238,11 +247,6 @@ apply_profile(struct config *cfg)
 		return usage_error(_("%s: auth must be auto, login, plain, xoauth2 or "
 				     "oauthbearer, not '%s'"),
 				   cfg->profile_path, p->imap_auth);
-	/* An OAuth 2.0 source given on the command line replaces the profile's. */
-	if (cfg->token_file == NULL && cfg->token_command == NULL) {
-		cfg->token_file = p->imap_oauth2_token_file;
-		cfg->token_command = p->imap_oauth2_token_command;
-	}
 	if (cfg->nfolders == 0)
 		for (i = 0; i < p->folders.n && cfg->nfolders < MAX_FOLDERS; i++)
 			cfg->folders[cfg->nfolders++] = p->folders.v[i];
