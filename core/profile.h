@@ -50,6 +50,9 @@ struct mp_profile {
 	char *imap_password_file;
 	char *imap_ca_file;
 	char *provider; /* m365 | gmail | generic (core/provider.h) */
+	char *imap_auth;		 /* auto | login | plain | xoauth2 | oauthbearer */
+	char *imap_oauth2_token_file;	 /* an OAuth 2.0 access token, mode 0600 */
+	char *imap_oauth2_token_command; /* prints a fresh access token */
 	struct mp_strlist folders;
 	/* [expectations] */
 	char *require;

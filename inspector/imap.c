@@ -216,11 +216,109 @@ server_text(const struct mp_imap *im)
 	return t != NULL && *t != '\0' ? t : "no reason given";
 }
 
+/* Connects, secures the connection and verifies the server's certificate. */
+static int
+connect_secure(struct mp_imap *im, const struct mp_imap_opts *opts, struct mp_err *err)
+{
+	int r;
+
+	if ((im->imap = mailimap_new(0, NULL)) == NULL)
+		return mp_err_set(err, MP_ENOMEM, "out of memory");
+	mailimap_set_timeout(im->imap, opts->timeout_s > 0 ? opts->timeout_s : 30);
+	vlog(im, "connecting to %s", opts->url);
+	if (im->implicit_tls)
+		r = mailimap_ssl_connect_with_callback(im->imap, im->host, im->port, sni_cb, im);
+	else
+		r = mailimap_socket_connect(im->imap, im->host, im->port);
+	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED)
+		return mp_err_set(err, MP_EIO, "%s:%u: cannot connect%s", im->host, im->port,
+				  r == MAILIMAP_ERROR_SSL ? " (TLS handshake failed)" : "");
+	if (!im->implicit_tls) {
+		/* PREAUTH on a plain connection leaves no way to secure it (RFC 3501 6.2.1). */
+		if (r == MAILIMAP_NO_ERROR_AUTHENTICATED)
+			return mp_err_set(err, MP_EIO,
+					  "%s: the server pre-authenticated a plain "
+					  "connection; refusing to go on without TLS",
+					  im->host);
+		r = mailimap_socket_starttls_with_callback(im->imap, sni_cb, im);
+		if (r != MAILIMAP_NO_ERROR)
+			return mp_err_set(err, MP_EIO,
+					  "%s: STARTTLS failed or is not offered; "
+					  "refusing to log in without TLS",
+					  im->host);
+	}
+	return verify_peer(im, opts->ca_file, err);
+}
+
+/*
+ * Logs in on the secured connection with the mechanism of opts->auth (imap_auth.h).
+ * A token command runs here, so every login (and every reconnect) has a fresh token.
+ * *outcome tells a rejected token from other failures.
+ */
+static int
+login(struct mp_imap *im, const struct mp_imap_opts *opts, enum mp_sasl_outcome *outcome,
+      struct mp_err *err)
+{
+	struct mp_imap_caps caps;
+	struct mp_sasl_login l = {0};
+	enum mp_imap_auth mech;
+	char *fresh = NULL;
+	const char *token = opts->token;
+	bool oauth = opts->token != NULL || opts->token_command != NULL;
+	int r, rc;
+
+	*outcome = MP_SASL_BROKEN;
+	if (im->imap->imap_state == MAILIMAP_STATE_AUTHENTICATED)
+		return 0; /* PREAUTH over implicit TLS */
+	if ((rc = mp_imap_auth_caps(im->imap, &caps, err)) != 0) {
+		mp_err_set(err, MP_EIO, "%s: CAPABILITY failed: %.120s", im->host, server_text(im));
+		goto out;
+	}
+	if ((rc = mp_imap_auth_choose(opts->auth, oauth, &caps, im->host, &mech, err)) != 0) {
+		*outcome = MP_SASL_FAILED;
+		goto out;
+	}
+	if (mech == MP_IMAP_AUTH_LOGIN) {
+		vlog(im, "LOGIN as %s (password not shown)", opts->user);
+		r = mailimap_login(im->imap, opts->user, opts->password);
+		if (r != MAILIMAP_NO_ERROR) {
+			*outcome = r == MAILIMAP_ERROR_LOGIN ? MP_SASL_REJECTED : MP_SASL_BROKEN;
+			rc = mp_err_set(err, MP_EIO, "%s: login as %s failed: %.120s", im->host,
+					opts->user, server_text(im));
+		}
+		goto out;
+	}
+	if (mp_imap_auth_is_oauth(mech) && opts->token_command != NULL) {
+		vlog(im, "running the token command");
+		if ((rc = mp_oauth2_token_run(opts->token_command, &fresh, err)) != 0) {
+			*outcome = MP_SASL_FAILED;
+			goto out;
+		}
+		token = fresh;
+	}
+	l.mech = mech;
+	l.user = opts->user;
+	l.secret = mp_imap_auth_is_oauth(mech) ? token : opts->password;
+	l.host = im->host;
+	l.port = im->port;
+	l.sasl_ir = caps.sasl_ir;
+	vlog(im, "AUTHENTICATE %s as %s%s (%s not shown)", mp_imap_auth_mech(mech), opts->user,
+	     caps.sasl_ir ? " with SASL-IR" : "",
+	     mp_imap_auth_is_oauth(mech) ? "token" : "password");
+	rc = mp_imap_sasl(im->imap, &l, outcome, err);
+	if (rc == 0)
+		vlog(im, "logged in");
+out:
+	mp_free_secret(fresh);
+	return rc;
+}
+
 int
 mp_imap_open(struct mp_imap **out, const struct mp_imap_opts *opts, struct mp_err *err)
 {
+	enum mp_sasl_outcome outcome;
 	struct mp_imap *im;
-	int r, rc;
+	int attempt, rc;
 
 	*out = NULL;
 	/* libetpan writes with write()/gnutls without MSG_NOSIGNAL: a server that went away
@@ -232,49 +330,27 @@ mp_imap_open(struct mp_imap **out, const struct mp_imap_opts *opts, struct mp_er
 	im->verbose = opts->verbose;
 	if ((rc = parse_url(im, opts->url, err)) != 0)
 		goto fail;
-	if (opts->user == NULL || opts->password == NULL) {
-		rc = mp_err_set(err, MP_EINVAL, "IMAP needs --user and a password");
+	if (opts->user == NULL ||
+	    (opts->password == NULL && opts->token == NULL && opts->token_command == NULL)) {
+		rc = mp_err_set(err, MP_EINVAL, "IMAP needs --user and a password or token");
 		goto fail;
 	}
-	if ((im->imap = mailimap_new(0, NULL)) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
-		goto fail;
-	}
-	mailimap_set_timeout(im->imap, opts->timeout_s > 0 ? opts->timeout_s : 30);
-	vlog(im, "connecting to %s", opts->url);
-	if (im->implicit_tls)
-		r = mailimap_ssl_connect_with_callback(im->imap, im->host, im->port, sni_cb, im);
-	else
-		r = mailimap_socket_connect(im->imap, im->host, im->port);
-	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
-		rc = mp_err_set(err, MP_EIO, "%s:%u: cannot connect%s", im->host, im->port,
-				r == MAILIMAP_ERROR_SSL ? " (TLS handshake failed)" : "");
-		goto fail;
-	}
-	if (!im->implicit_tls) {
-		/* PREAUTH on a plain connection leaves no way to secure it (RFC 3501 6.2.1). */
-		if (r == MAILIMAP_NO_ERROR_AUTHENTICATED) {
-			rc = mp_err_set(err, MP_EIO, "%s: the server pre-authenticated a plain "
-						     "connection; refusing to go on without TLS",
-					im->host);
+	for (attempt = 0;; attempt++) {
+		if (im->imap == NULL && (rc = connect_secure(im, opts, err)) != 0)
 			goto fail;
-		}
-		r = mailimap_socket_starttls_with_callback(im->imap, sni_cb, im);
-		if (r != MAILIMAP_NO_ERROR) {
-			rc = mp_err_set(err, MP_EIO, "%s: STARTTLS failed or is not offered; "
-						     "refusing to log in without TLS",
-					im->host);
+		if ((rc = login(im, opts, &outcome, err)) == 0)
+			break;
+		/* A rejected token may just have expired: the command gets one more chance. */
+		if (attempt > 0 || outcome != MP_SASL_REJECTED || opts->token_command == NULL ||
+		    (opts->auth != MP_IMAP_AUTH_AUTO && !mp_imap_auth_is_oauth(opts->auth)))
 			goto fail;
+		vlog(im, "%s; trying once more with a fresh token", err->msg);
+		/* Reuse the session when the server kept it (Dovecot does), else start anew. */
+		if (im->imap->imap_state != MAILIMAP_STATE_NON_AUTHENTICATED ||
+		    mailimap_noop(im->imap) != MAILIMAP_NO_ERROR) {
+			mailimap_free(im->imap);
+			im->imap = NULL;
 		}
-	}
-	if ((rc = verify_peer(im, opts->ca_file, err)) != 0)
-		goto fail;
-	vlog(im, "LOGIN as %s (password not shown)", opts->user);
-	r = mailimap_login(im->imap, opts->user, opts->password);
-	if (r != MAILIMAP_NO_ERROR) {
-		rc = mp_err_set(err, MP_EIO, "%s: login as %s failed: %.120s", im->host, opts->user,
-				server_text(im));
-		goto fail;
 	}
 	*out = im;
 	return 0;

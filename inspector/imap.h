@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "imap_auth.h"
 
 #define MP_IMAP_MAX_FOLDERS 64
 #define MP_IMAP_MAX_UIDS 100000
@@ -22,6 +23,9 @@ struct mp_imap_opts {
 	const char *url;      /* imaps://HOST[:PORT] or imap://HOST[:PORT] */
 	const char *user;
 	const char *password; /* never logged */
+	enum mp_imap_auth auth;	   /* the login mechanism; AUTO chooses from the capabilities */
+	const char *token;	   /* an OAuth 2.0 access token (file, environment); never logged */
+	const char *token_command; /* or: run before each login for a fresh token */
 	const char *ca_file;  /* NULL: the system's CAs */
 	unsigned timeout_s;   /* network timeout per operation; 0 = 30 */
 	int verbose;          /* > 0: the dialogue on stderr, without the password */
@@ -29,8 +33,9 @@ struct mp_imap_opts {
 
 struct mp_imap;
 
-/* Connects, secures, verifies the certificate and logs in.  MP_EIO for network,
- * TLS, certificate and authentication failures (err says which). */
+/* Connects, secures, verifies the certificate and logs in (imap_auth.h): with a token
+ * command, a rejected token is fetched again and tried once more.  MP_EIO for network,
+ * TLS, certificate, token command and authentication failures (err says which). */
 int mp_imap_open(struct mp_imap **out, const struct mp_imap_opts *opts, struct mp_err *err);
 void mp_imap_close(struct mp_imap *im);
 

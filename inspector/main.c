@@ -20,6 +20,7 @@
 #include "cmd_dns.h"
 #include "find.h"
 #include "i18n.h"
+#include "imap_auth.h"
 #include "profile.h"
 #include "provider.h"
 #include "secret.h"
@@ -67,6 +68,9 @@ enum opt_id {
 	OPT_ALL,
 	OPT_FROM,
 	OPT_PROVIDER,
+	OPT_AUTH,
+	OPT_TOKEN_FILE,
+	OPT_TOKEN_COMMAND,
 };
 
 /* One table drives getopt_long and --help. */
@@ -97,6 +101,12 @@ static const struct opt_doc {
 	{{"user", required_argument, NULL, OPT_USER}, "NAME", N_("imap: the login name")},
 	{{"password-file", required_argument, NULL, OPT_PASSWORD_FILE}, "FILE",
 	 N_("imap: file holding the password (mode 0600; or $MAILPROOF_IMAP_PASSWORD)")},
+	{{"auth", required_argument, NULL, OPT_AUTH}, "MECH",
+	 N_("imap: auto (default), login, plain, xoauth2 or oauthbearer")},
+	{{"oauth2-token-file", required_argument, NULL, OPT_TOKEN_FILE}, "FILE",
+	 N_("imap: file holding an OAuth 2.0 access token (mode 0600; or $MAILPROOF_OAUTH2_TOKEN)")},
+	{{"oauth2-token-command", required_argument, NULL, OPT_TOKEN_COMMAND}, "CMD",
+	 N_("imap: command that prints a fresh OAuth 2.0 access token")},
 	{{"ca-file", required_argument, NULL, OPT_CA_FILE}, "FILE",
 	 N_("imap: trust this CA (PEM) instead of the system's")},
 	{{"test-id", required_argument, NULL, OPT_TEST_ID}, "ID",
@@ -134,6 +144,10 @@ struct config {
 	const char *imap;
 	const char *user;
 	const char *password_file;
+	enum mp_imap_auth auth;
+	bool auth_set;
+	const char *token_file;
+	const char *token_command;
 	const char *ca_file;
 	const char *test_id;
 	const char *receipt;
@@ -221,10 +235,24 @@ apply_profile(struct config *cfg)
 		cfg->imap = p->imap;
 	if (cfg->user == NULL)
 		cfg->user = p->imap_user;
+	/* A password or token source named on the command line replaces the profile's. */
+	if (cfg->token_file == NULL && cfg->token_command == NULL && cfg->password_file == NULL) {
+		if (p->imap_oauth2_token_file != NULL && p->imap_oauth2_token_command != NULL)
+			return usage_error(_("%s: oauth2_token_file and oauth2_token_command "
+					     "exclude each other"),
+					   cfg->profile_path);
+		cfg->token_file = p->imap_oauth2_token_file;
+		cfg->token_command = p->imap_oauth2_token_command;
+	}
 	if (cfg->password_file == NULL)
 		cfg->password_file = p->imap_password_file;
 	if (cfg->ca_file == NULL)
 		cfg->ca_file = p->imap_ca_file;
+	if (!cfg->auth_set && p->imap_auth != NULL &&
+	    mp_imap_auth_parse(p->imap_auth, &cfg->auth) != 0)
+		return usage_error(_("%s: auth must be auto, login, plain, xoauth2 or "
+				     "oauthbearer, not '%s'"),
+				   cfg->profile_path, p->imap_auth);
 	if (cfg->nfolders == 0)
 		for (i = 0; i < p->folders.n && cfg->nfolders < MAX_FOLDERS; i++)
 			cfg->folders[cfg->nfolders++] = p->folders.v[i];
@@ -251,6 +279,14 @@ apply_provider(struct config *cfg)
 	if (cfg->nauthserv == 0)
 		for (i = 0; i < p->nauthserv && cfg->nauthserv < MAX_AUTHSERV; i++)
 			cfg->authserv[cfg->nauthserv++] = p->authserv_ids[i];
+	/* The provider's mechanism, unless --auth or the profile named one. */
+	if (!cfg->auth_set && cfg->auth == MP_IMAP_AUTH_AUTO) {
+		bool token = cfg->token_file != NULL || cfg->token_command != NULL ||
+			     (cfg->password_file == NULL && getenv("MAILPROOF_OAUTH2_TOKEN") != NULL);
+
+		if (mp_imap_auth_parse(mp_auth_mech_name(mp_provider_auth(p, token)), &cfg->auth) != 0)
+			cfg->auth = MP_IMAP_AUTH_AUTO;
+	}
 	return 0;
 }
 
@@ -332,6 +368,22 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 			cfg->password_file = optarg;
 			cfg->imap_opts = true;
 			break;
+		case OPT_AUTH:
+			if (mp_imap_auth_parse(optarg, &cfg->auth) != 0)
+				return usage_error(_("--auth must be auto, login, plain, xoauth2 or "
+						     "oauthbearer, not '%s'"),
+						   optarg);
+			cfg->auth_set = true;
+			cfg->imap_opts = true;
+			break;
+		case OPT_TOKEN_FILE:
+			cfg->token_file = optarg;
+			cfg->imap_opts = true;
+			break;
+		case OPT_TOKEN_COMMAND:
+			cfg->token_command = optarg;
+			cfg->imap_opts = true;
+			break;
 		case OPT_CA_FILE:
 			cfg->ca_file = optarg;
 			cfg->imap_opts = true;
@@ -391,6 +443,9 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 	}
 	if (cfg->zone != NULL && cfg->resolver != NULL)
 		return usage_error(_("--zone and --resolver exclude each other"));
+	if (cfg->token_file != NULL && cfg->token_command != NULL)
+		return usage_error(_("--oauth2-token-file and --oauth2-token-command exclude "
+				     "each other"));
 	*first_file = optind;
 	if (cfg->profile_path != NULL && (c = apply_profile(cfg)) != 0)
 		return c;
@@ -699,6 +754,71 @@ read_password(const char *file, int *ret)
 	return NULL;
 }
 
+/*
+ * The IMAP credentials: an OAuth 2.0 token (file, command or $MAILPROOF_OAUTH2_TOKEN) or
+ * a password (file or $MAILPROOF_IMAP_PASSWORD).  --auth login|plain takes the password,
+ * xoauth2|oauthbearer a token; auto prefers what was named explicitly, then a token.
+ */
+static int
+read_credentials(const struct config *cfg, struct mp_imap_opts *io, char **password,
+		 char **token)
+{
+	struct mp_err err = {0};
+	char *all = NULL;
+	const char *env = getenv("MAILPROOF_OAUTH2_TOKEN");
+	size_t len = 0;
+	bool oauth, forced = cfg->auth != MP_IMAP_AUTH_AUTO;
+	int rc, ret = 0;
+
+	*password = *token = NULL;
+	if (forced)
+		oauth = mp_imap_auth_is_oauth(cfg->auth);
+	else
+		oauth = cfg->token_file != NULL || cfg->token_command != NULL ||
+			(cfg->password_file == NULL && env != NULL && *env != '\0');
+	if (!oauth) {
+		if ((*password = read_password(cfg->password_file, &ret)) == NULL)
+			return ret;
+		io->password = *password;
+		return 0;
+	}
+	if (cfg->token_command != NULL) {
+		io->token_command = cfg->token_command; /* run for each login */
+		return 0;
+	}
+	if (cfg->token_file != NULL) {
+		rc = mp_secret_read_private(cfg->token_file, _("the token file"),
+					    MP_OAUTH2_TOKEN_MAX + 2, &all, &len, &err);
+		if (rc == 0) {
+			all[strcspn(all, "\r\n")] = '\0';
+			rc = mp_oauth2_token_check(all, cfg->token_file, &err);
+		}
+		if (rc != 0) {
+			diag("%s", err.msg);
+			mp_free_secret(all);
+			return rc == MP_EIO ? EXIT_OPERATIONAL : EXIT_USAGE;
+		}
+		*token = all;
+	} else if (env != NULL && *env != '\0') {
+		if (mp_oauth2_token_check(env, "$MAILPROOF_OAUTH2_TOKEN", &err) != 0) {
+			diag("%s", err.msg);
+			return EXIT_USAGE;
+		}
+		if ((*token = mp_strdup_z(env)) == NULL) {
+			fprintf(stderr, PROG ": out of memory\n");
+			return EXIT_OPERATIONAL;
+		}
+	} else {
+		fprintf(stderr,
+			_("%s: --auth %s needs --oauth2-token-file, --oauth2-token-command or "
+			  "$MAILPROOF_OAUTH2_TOKEN\n"),
+			PROG, mp_imap_auth_name(cfg->auth));
+		return EXIT_USAGE;
+	}
+	io->token = *token;
+	return 0;
+}
+
 /* Network timeout per IMAP operation: MAILPROOF_IMAP_TIMEOUT seconds (1-600), else 30. */
 static unsigned
 net_timeout(void)
@@ -721,7 +841,7 @@ run_imap(struct config *cfgp, int argc, char **argv)
 	struct session ss;
 	struct mp_err err = {0};
 	enum mp_find_outcome outcome;
-	char *password = NULL, *rid = NULL, *rmid = NULL;
+	char *password = NULL, *token = NULL, *rid = NULL, *rmid = NULL;
 	unsigned require;
 	bool failed = false, temp = false;
 	int first = 0, rc, ret = EXIT_PASS;
@@ -739,7 +859,7 @@ run_imap(struct config *cfgp, int argc, char **argv)
 		return usage_error(_("imap needs --test-id, --receipt, --from or --all"));
 	if (cfg.receipt != NULL && (ret = read_receipt(cfg.receipt, &rid, &rmid)) != 0)
 		goto out;
-	if ((password = read_password(cfg.password_file, &ret)) == NULL)
+	if ((ret = read_credentials(&cfg, &fo.imap, &password, &token)) != 0)
 		goto out;
 	require = cfg.require != 0 ? cfg.require
 				   : (MP_CHECK_SPF | MP_CHECK_DKIM | MP_CHECK_DMARC |
@@ -749,7 +869,7 @@ run_imap(struct config *cfgp, int argc, char **argv)
 		goto out;
 	fo.imap.url = cfg.imap;
 	fo.imap.user = cfg.user;
-	fo.imap.password = password;
+	fo.imap.auth = cfg.auth;
 	fo.imap.ca_file = cfg.ca_file;
 	fo.imap.verbose = cfg.verbose;
 	fo.imap.timeout_s = net_timeout();
@@ -785,6 +905,7 @@ run_imap(struct config *cfgp, int argc, char **argv)
 	}
 out:
 	mp_free_secret(password);
+	mp_free_secret(token);
 	free(rid);
 	free(rmid);
 	return session_close(&ss, &cfg, ret);

@@ -196,10 +196,32 @@ secret_file_modes(void **state)
 	assert_int_equal(mp_secret_from_env("MP_TEST_SECRET_UNSET", &s, &err), MP_ENOTFOUND);
 }
 
+/* The IMAP login keys of [mailbox]: mechanism and the OAuth 2.0 token sources. */
+static void
+profile_mailbox_oauth2(void **state)
+{
+	struct mp_profile p;
+	struct mp_err err;
+	const char *text = "[mailbox]\n"
+			   "auth = oauthbearer\n"
+			   "oauth2_token_file = /etc/mailproof/gv.token\n"
+			   "oauth2_token_command = mutt_oauth2.py ~/gv.tokens\n";
+
+	(void)state;
+	assert_int_equal(parse(&p, text, &err), 0);
+	assert_string_equal(p.imap_auth, "oauthbearer");
+	assert_string_equal(p.imap_oauth2_token_file, "/etc/mailproof/gv.token");
+	assert_string_equal(p.imap_oauth2_token_command, "mutt_oauth2.py ~/gv.tokens");
+	mp_profile_dispose(&p);
+	assert_int_equal(parse(&p, "[sender]\noauth2_token_file = x\n", &err), MP_EPARSE);
+	mp_profile_dispose(&p);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(profile_mailbox_oauth2),
 	    cmocka_unit_test(profile_full),	 cmocka_unit_test(profile_errors),
 	    cmocka_unit_test(profile_bounds),	 cmocka_unit_test(profile_example_fixtures),
 	    cmocka_unit_test(secret_file_modes),
