@@ -126,7 +126,9 @@ pf_spf(struct mp_resolver *res, const struct mp_preflight_opts *o, struct mp_pfr
 		rc = pf_problem(r, MP_SEV_WARNING, "SPF_PERMISSIVE",
 				_("%s lets any host send as %s. End the record with ~all or -all."),
 				t->permissive, r->domain);
-	for (i = 0; rc == 0 && i < o->nincludes; i++)
+	/* After a failed lookup the tree is incomplete: an include may sit in the part that
+	 * could not be read, so its absence proves nothing (DNS_TEMPORARY says enough). */
+	for (i = 0; rc == 0 && t->tempfail == NULL && i < o->nincludes; i++)
 		if (!mp_spfrec_has_include(t, o->includes[i]))
 			rc = pf_problem(r, MP_SEV_ERROR, "SPF_NOT_AUTHORISED",
 					_("include:%s is not in the SPF record of %s. Add it."),
