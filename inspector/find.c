@@ -25,6 +25,7 @@
 #define SLICE_MS 2000  /* longest IDLE between two searches of the other folders */
 #define RETRY_MS 1000  /* pause before reconnecting */
 #define MAX_CANDIDATES 20 /* substring matches of a test id fetched per folder and pass */
+#define MAX_WATCHERS 8    /* extra connections, one per watched folder besides INBOX */
 
 static double
 now_s(void)
@@ -263,14 +264,14 @@ check_one(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier *
 	return rc;
 }
 
-/* One pass over the folders; *found counts the messages reported. */
+/* One pass over the folders; *found counts the messages reported.  *inbox_next is INBOX's
+ * UIDNEXT as its search saw it. */
 static int
 search_once(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier *ver,
-	    struct mp_report *rep, size_t *found, bool *failed, bool *temp, struct mp_err *err)
+	    struct mp_report *rep, char **names, const bool *junk, size_t nf, size_t *found,
+	    uint32_t *inbox_next, bool *failed, bool *temp, struct mp_err *err)
 {
-	char **names = NULL;
-	bool *junk = NULL;
-	size_t nf = 0, i, j, nu, best_f = 0;
+	size_t i, j, nu, best_f = 0;
 	uint32_t *uids, best_uid = 0;
 	int64_t best_t = INT64_MIN, t;
 	const char *field, *value;
@@ -288,9 +289,7 @@ search_once(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier
 	}
 	if (o->all)
 		value = NULL;
-	if ((rc = mp_imap_folders(im, o->folders, o->nfolders, &names, &junk, &nf, err)) != 0)
-		return rc;
-	for (i = 0; i < nf && rc == 0; i++) {
+	for (i = 0, rc = 0; i < nf && rc == 0; i++) {
 		uids = NULL;
 		if ((rc = mp_imap_search(im, names[i], field, value, &uids, &nu, err)) != 0) {
 			/* A folder listed by name but missing is no reason to stop. */
@@ -299,6 +298,8 @@ search_once(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier
 			rc = 0;
 			continue;
 		}
+		if (i == 0)
+			*inbox_next = mp_imap_uidnext(im);
 		if (o->all) {
 			struct all_ctx a = {o,	  ver,	   rep,	   im,	 names[i],
 					    junk[i], found, failed, temp, err};
@@ -327,8 +328,65 @@ search_once(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier
 			       temp, err);
 		rc = rc == 1 ? 0 : rc;
 	}
-	mp_imap_folders_free(names, junk, nf);
 	return rc;
+}
+
+/* The connections that wait for mail in the folders other than INBOX (INBOX waits on the
+ * searching connection), one per folder, each EXAMINEd and IDLEing with the others. */
+struct watch {
+	struct mp_imap *im[1 + MAX_WATCHERS]; /* [0]: the searching connection (INBOX) */
+	size_t n;                              /* folders 1 .. n-1 have a connection slot */
+	bool polled;                           /* some folder is only searched, each slice */
+};
+
+static void
+watch_close(struct watch *w)
+{
+	for (size_t i = 1; i < w->n; i++) {
+		mp_imap_close(w->im[i]);
+		w->im[i] = NULL;
+	}
+	w->n = 0;
+}
+
+/*
+ * Opens what is missing of one connection per watched folder.  Returns true when one was
+ * opened: mail that came before its EXAMINE is only found by searching again, so the
+ * caller searches before it waits.
+ */
+static bool
+watch_open(struct watch *w, const struct mp_find_opts *o, struct mp_imap *main_im, char **names,
+	   size_t nf)
+{
+	struct mp_err e = {0};
+	bool opened = false;
+	size_t i;
+
+	w->im[0] = main_im;
+	if (!mp_imap_has_idle(main_im)) {
+		w->n = 1;
+		w->polled = nf > 1;
+		return false;
+	}
+	w->n = nf < 1 + MAX_WATCHERS ? nf : 1 + MAX_WATCHERS;
+	w->polled = nf > w->n;
+	for (i = 1; i < w->n; i++) {
+		if (w->im[i] != NULL)
+			continue;
+		if (mp_imap_open(&w->im[i], &o->imap, &e) != 0 ||
+		    mp_imap_examine(w->im[i], names[i], &e) != 0) {
+			/* Searched each slice until a later round gets a connection. */
+			if (o->imap.verbose > 0)
+				fprintf(stderr, "mailproof-inspect: imap: watching %s: %s\n", names[i],
+					e.msg);
+			mp_imap_close(w->im[i]);
+			w->im[i] = NULL;
+			w->polled = true;
+			continue;
+		}
+		opened = true;
+	}
+	return opened;
 }
 
 int
@@ -336,16 +394,41 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 	    enum mp_find_outcome *outcome, bool *failed, bool *temp, struct mp_err *err)
 {
 	struct mp_imap *im = NULL;
-	double start = now_s(), deadline = start + o->wait_s, left;
-	size_t found = 0;
+	struct watch w = {{NULL}, 0, false};
+	int st[1 + MAX_WATCHERS];
+	char **names = NULL;
+	bool *junk = NULL;
+	size_t nf = 0, found = 0, i;
+	uint32_t inbox_next = 0;
+	double start = now_s(), deadline = start + o->wait_s, left, slice;
 	bool progress_shown = false;
+	unsigned rounds = 0;
 	int rc;
 
 	*outcome = MP_FIND_NOT_FOUND;
 	*failed = *temp = false;
-	for (;;) {
+	/* Bounded by the deadline; the count only guards against a clock gone wrong. */
+	for (; rounds < 1000000; rounds++) {
 		if (im == NULL) {
+			/* A new connection may list other folders: the watchers follow it. */
+			watch_close(&w);
+			mp_imap_folders_free(names, junk, nf);
+			names = NULL;
+			junk = NULL;
+			nf = 0;
 			rc = mp_imap_open(&im, &o->imap, err);
+			if (rc == 0 &&
+			    (rc = mp_imap_folders(im, o->folders, o->nfolders, &names, &junk, &nf,
+						  err)) != 0) {
+				mp_imap_close(im);
+				im = NULL;
+				if (rc != MP_EIO)
+					goto out;
+				rc = MP_EIO;
+				if (now_s() >= deadline)
+					goto out;
+				continue;
+			}
 			if (rc != 0) {
 				/* Refusals (TLS, login, usage) are final; a lost server is retried. */
 				if (rc != MP_EIO || strstr(err->msg, "cannot connect") == NULL ||
@@ -355,7 +438,8 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 				continue;
 			}
 		}
-		rc = search_once(im, o, ver, rep, &found, failed, temp, err);
+		rc = search_once(im, o, ver, rep, names, junk, nf, &found, &inbox_next, failed, temp,
+				 err);
 		if (rc == MP_EIO) {
 			/* The connection dropped: reconnect within the wait. */
 			if (o->imap.verbose > 0)
@@ -383,24 +467,42 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 				left);
 			progress_shown = true;
 		}
-		/* Watch INBOX between searches; the other folders are searched each slice. */
+		if (watch_open(&w, o, im, names, nf))
+			continue;
+		/* INBOX waits on this connection: mail that came since its search is announced
+		 * by no IDLE, but shows in UIDNEXT. */
 		if (mp_imap_examine(im, "INBOX", err) != 0) {
 			mp_imap_close(im);
 			im = NULL;
 			continue;
 		}
-		rc = mp_imap_wait(im, (unsigned)(left * 1000 < SLICE_MS ? left * 1000 : SLICE_MS), err);
-		if (rc < 0) {
+		if (inbox_next != 0 && mp_imap_uidnext(im) > inbox_next)
+			continue;
+		slice = left * 1000;
+		if (w.polled && slice > SLICE_MS)
+			slice = SLICE_MS;
+		mp_imap_wait_any(w.im, w.n, (unsigned)slice, st);
+		for (i = 0; i < w.n; i++) {
+			if (st[i] >= 0)
+				continue;
 			if (o->imap.verbose > 0)
-				fprintf(stderr, "mailproof-inspect: imap: %s; reconnecting\n", err->msg);
-			mp_imap_close(im);
-			im = NULL;
+				fprintf(stderr, "mailproof-inspect: imap: connection for %s lost; "
+						"reconnecting\n",
+					names[i]);
+			mp_imap_close(w.im[i]);
+			w.im[i] = NULL;
+			if (i == 0)
+				im = NULL;
 		}
+		if (im == NULL)
+			watch_close(&w);
 	}
 	rc = 0;
 out:
 	if (progress_shown)
 		fputs("\n", stderr);
+	watch_close(&w);
 	mp_imap_close(im);
+	mp_imap_folders_free(names, junk, nf);
 	return rc;
 }

@@ -675,39 +675,183 @@ out:
 	return rc;
 }
 
-int
-mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err)
+bool
+mp_imap_has_idle(const struct mp_imap *im)
 {
-	struct pollfd pfd;
-	uint32_t before;
-	int r;
+	return mailimap_has_idle(im->imap) != 0;
+}
 
-	if (!mailimap_has_idle(im->imap) || im->imap->imap_selection_info == NULL) {
+uint32_t
+mp_imap_uidnext(const struct mp_imap *im)
+{
+	return im->examined != NULL && im->imap->imap_selection_info != NULL
+		       ? im->imap->imap_selection_info->sel_uidnext
+		       : 0;
+}
+
+/* No EXISTS seen yet: libetpan only ever stores a real count over it. */
+#define EXISTS_NONE UINT32_MAX
+
+/* Ends IDLE on one session: 1 when an EXISTS (new mail) arrived during it, 0 when not,
+ * MP_EIO when the connection is gone. */
+static int
+idle_end(struct mp_imap *im, uint32_t before)
+{
+	int r = mailimap_idle_done(im->imap);
+	struct mailimap_selection_info *si = im->imap->imap_selection_info;
+
+	if (r != MAILIMAP_NO_ERROR || si == NULL) {
+		vlog(im, "connection lost during IDLE in %s", im->examined);
+		return MP_EIO;
+	}
+	if (si->sel_exists == EXISTS_NONE) {
+		si->sel_exists = before;
+		return 0;
+	}
+	vlog(im, "new mail announced in %s", im->examined);
+	return 1;
+}
+
+/* Starts IDLE; the count the server last gave is kept in *before and replaced by
+ * EXISTS_NONE, so that any EXISTS during IDLE shows (also one that follows an EXPUNGE and
+ * leaves the count as it was). */
+static int
+idle_begin(struct mp_imap *im, unsigned ms, uint32_t *before)
+{
+	vlog(im, "IDLE in %s for up to %u ms", im->examined, ms);
+	if (mailimap_idle(im->imap) != MAILIMAP_NO_ERROR || im->imap->imap_selection_info == NULL) {
+		vlog(im, "IDLE in %s failed: %.120s", im->examined, server_text(im));
+		return MP_EIO;
+	}
+	*before = im->imap->imap_selection_info->sel_exists;
+	im->imap->imap_selection_info->sel_exists = EXISTS_NONE;
+	return 0;
+}
+
+static bool
+can_idle(const struct mp_imap *im)
+{
+	return im != NULL && im->examined != NULL && im->imap->imap_selection_info != NULL &&
+	       mailimap_has_idle(im->imap);
+}
+
+static long
+ms_until(const struct timespec *end)
+{
+	struct timespec now;
+	long d;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	d = (long)(end->tv_sec - now.tv_sec) * 1000 + (end->tv_nsec - now.tv_nsec) / 1000000;
+	return d > 0 ? d : 0;
+}
+
+int
+mp_imap_wait_any(struct mp_imap *const *ims, size_t n, unsigned ms, int *st)
+{
+	struct pollfd pfd[MP_IMAP_WAIT_MAX];
+	size_t who[MP_IMAP_WAIT_MAX];
+	uint32_t before[MP_IMAP_WAIT_MAX];
+	bool idling[MP_IMAP_WAIT_MAX] = {false};
+	struct timespec end;
+	size_t i, k, watched = 0;
+	int news = 0, lost = 0, r, timeout;
+	unsigned rounds = 0;
+
+	if (n > MP_IMAP_WAIT_MAX)
+		n = MP_IMAP_WAIT_MAX;
+	if (ms > MP_IMAP_IDLE_MAX_MS)
+		ms = MP_IMAP_IDLE_MAX_MS;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += (time_t)(ms / 1000);
+	end.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	for (i = 0; i < n; i++) {
+		st[i] = 0;
+		if (!can_idle(ims[i]))
+			continue;
+		watched++;
+		if (idle_begin(ims[i], ms, &before[i]) != 0) {
+			st[i] = MP_EIO;
+			lost++;
+		} else {
+			idling[i] = true;
+		}
+	}
+	if (watched == 0) {
 		struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
 
-		vlog(im, "no IDLE: polling again in %u ms", ms);
+		if (n > 0 && ims[0] != NULL)
+			vlog(ims[0], "no IDLE: polling again in %u ms", ms);
 		nanosleep(&ts, NULL);
 		return 0;
 	}
-	before = im->imap->imap_selection_info->sel_exists;
-	vlog(im, "IDLE in %s for up to %u ms", im->examined != NULL ? im->examined : "?", ms);
-	if (mailimap_idle(im->imap) != MAILIMAP_NO_ERROR)
-		return mp_err_set(err, MP_EIO, "%s: IDLE failed: %.120s", im->host, server_text(im));
-	/* The continuation and an EXISTS can arrive in one read: look at the buffer first. */
-	if (im->imap->imap_stream->read_buffer_len == 0) {
-		pfd.fd = mailimap_idle_get_fd(im->imap);
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		(void)poll(&pfd, 1, (int)ms);
+	/* Bounded: every round ends IDLE on a session that spoke; keepalives ("* OK Still
+	 * here") and flag changes come a few times a minute at most. */
+	while (news == 0 && lost == 0 && rounds++ < 100000) {
+		timeout = (int)ms_until(&end);
+		for (i = 0, k = 0; i < n; i++) {
+			if (!idling[i])
+				continue;
+			/* The continuation and an EXISTS can come in one read: buffered already. */
+			if (ims[i]->imap->imap_stream->read_buffer_len > 0)
+				timeout = 0;
+			pfd[k].fd = mailimap_idle_get_fd(ims[i]->imap);
+			pfd[k].events = POLLIN;
+			pfd[k].revents = 0;
+			who[k++] = i;
+		}
+		if (k == 0)
+			break;
+		r = poll(pfd, (nfds_t)k, timeout);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		for (i = 0; i < k; i++) {
+			size_t s = who[i];
+
+			if (pfd[i].revents == 0 && ims[s]->imap->imap_stream->read_buffer_len == 0)
+				continue;
+			idling[s] = false;
+			st[s] = idle_end(ims[s], before[s]);
+			if (st[s] > 0)
+				news++;
+			else if (st[s] < 0)
+				lost++;
+			else if (ms_until(&end) > 0 && idle_begin(ims[s], (unsigned)ms_until(&end),
+								 &before[s]) == 0)
+				idling[s] = true; /* only a keepalive: wait on */
+			else if (ms_until(&end) > 0) {
+				st[s] = MP_EIO;
+				lost++;
+			}
+		}
+		if (r == 0 || ms_until(&end) == 0)
+			break;
 	}
-	r = mailimap_idle_done(im->imap);
-	if (r != MAILIMAP_NO_ERROR)
+	for (i = 0; i < n; i++) {
+		if (!idling[i])
+			continue;
+		st[i] = idle_end(ims[i], before[i]);
+		if (st[i] > 0)
+			news++;
+	}
+	return news;
+}
+
+int
+mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err)
+{
+	int st;
+
+	mp_imap_wait_any(&im, 1, ms, &st);
+	if (st < 0)
 		return mp_err_set(err, MP_EIO, "%s: connection lost during IDLE", im->host);
-	if (im->imap->imap_selection_info->sel_exists > before) {
-		vlog(im, "new mail announced");
-		return 1;
-	}
-	return 0;
+	return st;
 }
 
 uint32_t

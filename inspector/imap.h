@@ -73,8 +73,28 @@ int mp_imap_fetch_many(struct mp_imap *im, const uint32_t *uids, size_t n, mp_im
  * since the epoch.  MP_ENOTFOUND when the message is gone. */
 int mp_imap_internaldate(struct mp_imap *im, uint32_t uid, int64_t *t, struct mp_err *err);
 
-/* Waits up to ms for the examined folder to change (IDLE where the server has it,
- * otherwise a plain sleep).  Returns 1 if new mail was announced, 0 on timeout. */
+/* Whether the server offers IDLE (RFC 2177). */
+bool mp_imap_has_idle(const struct mp_imap *im);
+
+/* UIDNEXT of the examined folder as its EXAMINE reported it (0: unknown). */
+uint32_t mp_imap_uidnext(const struct mp_imap *im);
+
+/* Sessions one mp_imap_wait_any watches at most, and the longest IDLE before it is
+ * renewed (servers may end an IDLE after 30 minutes, RFC 2177; Dovecot warns at 29). */
+#define MP_IMAP_WAIT_MAX 16
+#define MP_IMAP_IDLE_MAX_MS (25u * 60 * 1000)
+
+/*
+ * Waits up to ms (at most MP_IMAP_IDLE_MAX_MS) for new mail in the examined folder of any
+ * of the n sessions: IDLE on each at once and poll() over their sockets; it returns as
+ * soon as one announces mail or drops, and IDLE has ended on all of them when it returns.
+ * Sessions without IDLE or without an examined folder are skipped (with none left it only
+ * sleeps).  st[i]: 1 new mail announced, 0 nothing, MP_EIO the connection is lost (close
+ * it).  Returns how many announced new mail.
+ */
+int mp_imap_wait_any(struct mp_imap *const *ims, size_t n, unsigned ms, int *st);
+
+/* mp_imap_wait_any on one session: 1 new mail, 0 timeout, MP_EIO lost (err says so). */
 int mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err);
 
 /* UIDVALIDITY of the examined folder (for the report's source URL). */
