@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -960,78 +961,195 @@ fitem_read(const struct mailimap_msg_att *ma, struct fitem *f)
 	}
 }
 
-static int
-fetch_batch(struct mp_imap *im, const uint32_t *uids, size_t n, mp_imap_msg_fn fn, void *arg,
-	    struct mp_err *err)
+/* BODY.PEEK[] of a batch: the parsed response, or NULL with err set. */
+static clist *
+fetch_bodies(struct mp_imap *im, const uint32_t *uids, size_t n, struct mp_err *err)
 {
 	struct mailimap_section *sec = mailimap_section_new(NULL);
 	struct mailimap_fetch_att *body = sec != NULL ? mailimap_fetch_att_new_body_peek_section(sec)
 						      : NULL;
-	clist *res;
-	clistiter *it;
-	struct fitem f;
-	int rc = 0;
 
 	if (body == NULL && sec != NULL)
 		mailimap_section_free(sec);
-	res = fetch_atts(im, uids, n, mailimap_fetch_att_new_uid(), body, err);
-	if (res == NULL)
-		return err->code;
-	for (it = clist_begin(res); it != NULL && rc == 0; it = clist_next(it)) {
-		fitem_read(clist_content(it), &f);
-		/* Unsolicited FETCH responses (flag changes) carry no body. */
-		if (f.uid != 0 && f.body != NULL)
-			rc = fn(f.uid, f.body, f.body_len, arg);
+	return fetch_atts(im, uids, n, mailimap_fetch_att_new_uid(), body, err);
+}
+
+/*
+ * The fetching side of mp_imap_fetch_many runs on a thread of its own, the verifying side
+ * on the caller's: while the caller verifies one batch, the next one is on its way.  At
+ * most two batches exist at a time (the one verified, the one handed over or being
+ * fetched), each bounded by half of MP_IMAP_BATCH_BYTES.  Only the fetching thread uses
+ * the session until it has been joined.
+ */
+struct pipeline {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	clist *ready;  /* a fetched batch the caller has not taken yet */
+	bool done;     /* the fetching thread has finished (rc, err say how) */
+	bool stop;     /* the caller wants no more */
+	int rc;
+	struct mp_err err;
+	struct mp_imap *im;
+	const uint32_t *uids;
+	size_t n;
+};
+
+/* Hands a batch over once the previous one has been taken; false when the caller stopped
+ * (the batch is freed). */
+static bool
+hand_over(struct pipeline *p, clist *res)
+{
+	bool ok;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->ready != NULL && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	ok = !p->stop;
+	if (ok) {
+		p->ready = res;
+		pthread_cond_broadcast(&p->cv);
 	}
-	mailimap_fetch_list_free(res);
-	return rc;
+	pthread_mutex_unlock(&p->mu);
+	if (!ok)
+		mailimap_fetch_list_free(res);
+	return ok;
+}
+
+/* Waits until the previous batch has been taken, so that fetching the next one keeps
+ * two batches at most in memory; false when the caller stopped. */
+static bool
+wait_taken(struct pipeline *p)
+{
+	bool ok;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->ready != NULL && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	ok = !p->stop;
+	pthread_mutex_unlock(&p->mu);
+	return ok;
+}
+
+static void *
+fetch_thread(void *arg)
+{
+	struct pipeline *p = arg;
+	uint32_t batch[MP_IMAP_BATCH];
+	size_t i, k, nb;
+	uint64_t bytes;
+	clist *sizes = NULL, *res;
+	clistiter *it;
+	struct fitem f;
+	bool go = true;
+	int rc = 0;
+
+	for (i = 0; i < p->n && rc == 0 && go; i += k) {
+		k = p->n - i < MP_IMAP_BATCH ? p->n - i : MP_IMAP_BATCH;
+		/* Sizes first, so one batch never holds more than its share of the bytes. */
+		sizes = fetch_atts(p->im, p->uids + i, k, mailimap_fetch_att_new_uid(),
+				   mailimap_fetch_att_new_rfc822_size(), &p->err);
+		if (sizes == NULL) {
+			rc = p->err.code;
+			break;
+		}
+		nb = 0;
+		bytes = 0;
+		for (it = clist_begin(sizes); it != NULL && rc == 0 && go; it = clist_next(it)) {
+			fitem_read(clist_content(it), &f);
+			if (f.uid == 0)
+				continue;
+			if (nb > 0 && bytes + f.size > MP_IMAP_BATCH_BYTES / 2) {
+				if (!(go = wait_taken(p)))
+					break;
+				if ((res = fetch_bodies(p->im, batch, nb, &p->err)) == NULL)
+					rc = p->err.code;
+				else
+					go = hand_over(p, res);
+				nb = 0;
+				bytes = 0;
+			}
+			if (nb < MP_IMAP_BATCH) {
+				batch[nb++] = f.uid;
+				bytes += f.size;
+			}
+		}
+		if (rc == 0 && go && nb > 0 && (go = wait_taken(p))) {
+			if ((res = fetch_bodies(p->im, batch, nb, &p->err)) == NULL)
+				rc = p->err.code;
+			else
+				go = hand_over(p, res);
+		}
+		mailimap_fetch_list_free(sizes);
+		sizes = NULL;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->rc = rc;
+	p->done = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
 }
 
 int
 mp_imap_fetch_many(struct mp_imap *im, const uint32_t *uids, size_t n, mp_imap_msg_fn fn,
 		   void *arg, struct mp_err *err)
 {
-	uint32_t *batch = NULL;
-	size_t i, k, nb;
-	uint64_t bytes;
-	clist *sizes = NULL;
+	struct pipeline *p;
+	pthread_t th;
+	clist *res;
 	clistiter *it;
 	struct fitem f;
 	int rc = 0;
 
 	if (n == 0)
 		return 0;
-	if ((batch = calloc(MP_IMAP_BATCH, sizeof(*batch))) == NULL)
+	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return mp_err_set(err, MP_ENOMEM, "out of memory");
-	for (i = 0; i < n && rc == 0; i += k) {
-		k = n - i < MP_IMAP_BATCH ? n - i : MP_IMAP_BATCH;
-		/* Sizes first, so one batch never holds more than MP_IMAP_BATCH_BYTES. */
-		sizes = fetch_atts(im, uids + i, k, mailimap_fetch_att_new_uid(),
-				   mailimap_fetch_att_new_rfc822_size(), err);
-		if (sizes == NULL) {
-			rc = err->code;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->im = im;
+	p->uids = uids;
+	p->n = n;
+	if (pthread_create(&th, NULL, fetch_thread, p) != 0) {
+		rc = mp_err_set(err, MP_ENOMEM, "cannot start the fetching thread");
+		goto out;
+	}
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (p->ready == NULL && !p->done)
+			pthread_cond_wait(&p->cv, &p->mu);
+		res = p->ready;
+		p->ready = NULL;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (res == NULL)
+			break;
+		for (it = clist_begin(res); it != NULL && rc == 0; it = clist_next(it)) {
+			fitem_read(clist_content(it), &f);
+			/* Unsolicited FETCH responses (flag changes) carry no body. */
+			if (f.uid != 0 && f.body != NULL)
+				rc = fn(f.uid, f.body, f.body_len, arg);
+		}
+		mailimap_fetch_list_free(res);
+		if (rc != 0) {
+			pthread_mutex_lock(&p->mu);
+			p->stop = true;
+			pthread_cond_broadcast(&p->cv);
+			pthread_mutex_unlock(&p->mu);
 			break;
 		}
-		nb = 0;
-		bytes = 0;
-		for (it = clist_begin(sizes); it != NULL && rc == 0; it = clist_next(it)) {
-			fitem_read(clist_content(it), &f);
-			if (f.uid == 0)
-				continue;
-			if (nb > 0 && (nb == MP_IMAP_BATCH || bytes + f.size > MP_IMAP_BATCH_BYTES)) {
-				rc = fetch_batch(im, batch, nb, fn, arg, err);
-				nb = 0;
-				bytes = 0;
-			}
-			batch[nb++] = f.uid;
-			bytes += f.size;
-		}
-		if (rc == 0 && nb > 0)
-			rc = fetch_batch(im, batch, nb, fn, arg, err);
-		mailimap_fetch_list_free(sizes);
-		sizes = NULL;
 	}
-	free(batch);
+	pthread_join(th, NULL);
+	if (p->ready != NULL)
+		mailimap_fetch_list_free(p->ready);
+	if (rc == 0 && p->rc != 0) {
+		*err = p->err;
+		rc = p->rc;
+	}
+out:
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
 	return rc;
 }
 

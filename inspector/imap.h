@@ -4,7 +4,8 @@
  * Connects with implicit TLS (imaps://) or STARTTLS (imap://, required), verifies the
  * server's certificate chain and host name itself before any credential is sent
  * (libetpan's GnuTLS build verifies nothing), logs in, and reads without changing
- * anything: EXAMINE and BODY.PEEK[] only.  A session is single-threaded.
+ * anything: EXAMINE and BODY.PEEK[] only.  A session is used by one thread at a time
+ * (mp_imap_fetch_many fetches on a thread of its own while the caller verifies).
  */
 #ifndef MP_IMAP_H
 #define MP_IMAP_H
@@ -54,8 +55,9 @@ int mp_imap_examine(struct mp_imap *im, const char *folder, struct mp_err *err);
  * sent it (CRLF), to fd.  MP_ENOTFOUND when the message is gone. */
 int mp_imap_fetch(struct mp_imap *im, uint32_t uid, int fd, struct mp_err *err);
 
-/* Messages per FETCH command of mp_imap_fetch_many, and the bytes (by RFC822.SIZE) one
- * batch may hold in memory; a single larger message is fetched on its own. */
+/* Messages per FETCH command of mp_imap_fetch_many, and the bytes (by RFC822.SIZE) the
+ * batches held at once (one verified, the next fetched: half each) may take; a single
+ * larger message is fetched on its own. */
 #define MP_IMAP_BATCH 100
 #define MP_IMAP_BATCH_BYTES (16u * 1024 * 1024)
 
@@ -65,7 +67,8 @@ typedef int (*mp_imap_msg_fn)(uint32_t uid, const char *data, size_t len, void *
 
 /* Fetches the messages with these UIDs from the examined folder, BODY.PEEK[] for many
  * messages per command (one round trip per batch instead of one per message), and
- * hands each to fn.  Messages gone in the meantime are skipped. */
+ * hands each to fn, in the order of uids, on the calling thread; the next batch is
+ * fetched by a second thread meanwhile.  Messages gone in the meantime are skipped. */
 int mp_imap_fetch_many(struct mp_imap *im, const uint32_t *uids, size_t n, mp_imap_msg_fn fn,
 		       void *arg, struct mp_err *err);
 
