@@ -182,37 +182,33 @@ out:
 	return rc;
 }
 
-/* A message in a fresh anonymous file, verified and reported. */
+/* A message written over the anonymous file fd (one for all messages of --all: its pages
+ * are reused), verified and reported. */
 static int
-check_data(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_report *rep,
+check_data(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_report *rep, int fd,
 	   const char *data, size_t len, const char *folder, bool junk, char *url, bool *failed,
 	   bool *temp, struct mp_err *err)
 {
-	/* The message goes to an anonymous file, read back by the same reader as `message`. */
-	int fd = memfd_create("mailproof-message", MFD_CLOEXEC), rc;
-	const char *p = data;
+	size_t off = 0;
 	ssize_t w;
 
-	if (fd < 0) {
-		free(url);
-		return mp_err_set(err, MP_EIO, "cannot hold the fetched message");
-	}
-	while (len > 0) {
-		w = write(fd, p, len);
+	while (off < len) {
+		w = pwrite(fd, data + off, len - off, (off_t)off);
 		if (w <= 0) {
-			close(fd);
 			free(url);
 			return mp_err_set(err, MP_EIO, "cannot hold the fetched message");
 		}
-		p += w;
-		len -= (size_t)w;
+		off += (size_t)w;
 	}
-	rc = check_fd(o, ver, rep, fd, folder, junk, url, failed, temp, err);
-	close(fd);
-	return rc;
+	if (ftruncate(fd, (off_t)len) != 0) {
+		free(url);
+		return mp_err_set(err, MP_EIO, "cannot hold the fetched message");
+	}
+	return check_fd(o, ver, rep, fd, folder, junk, url, failed, temp, err);
 }
 
 struct all_ctx {
+	int fd; /* the anonymous file each message is verified from */
 	const struct mp_find_opts *o;
 	struct mp_verifier *ver;
 	struct mp_report *rep;
@@ -230,7 +226,7 @@ all_one(uint32_t uid, const char *data, size_t len, void *arg)
 	struct all_ctx *a = arg;
 	int rc;
 
-	rc = check_data(a->o, a->ver, a->rep, data, len, a->folder, a->junk,
+	rc = check_data(a->o, a->ver, a->rep, a->fd, data, len, a->folder, a->junk,
 			message_url(a->o, a->folder, mp_imap_uidvalidity(a->im), uid), a->failed,
 			a->temp, a->err);
 	if (rc == 0)
@@ -301,10 +297,25 @@ search_once(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier
 		if (i == 0)
 			*inbox_next = mp_imap_uidnext(im);
 		if (o->all) {
-			struct all_ctx a = {o,	  ver,	   rep,	   im,	 names[i],
-					    junk[i], found, failed, temp, err};
+			struct all_ctx a = {memfd_create("mailproof-message", MFD_CLOEXEC),
+					    o,
+					    ver,
+					    rep,
+					    im,
+					    names[i],
+					    junk[i],
+					    found,
+					    failed,
+					    temp,
+					    err};
 
+			if (a.fd < 0) {
+				free(uids);
+				rc = mp_err_set(err, MP_EIO, "cannot hold the fetched messages");
+				break;
+			}
 			rc = mp_imap_fetch_many(im, uids, nu, all_one, &a, err);
+			close(a.fd);
 		} else if (nu > 0 && o->test_id == NULL && o->message_id == NULL) {
 			/* The newest message from the address, over all folders: by arrival. */
 			rc = mp_imap_internaldate(im, uids[nu - 1], &t, err);
