@@ -44,7 +44,7 @@ struct mp_imap {
 		char *value;
 		uint32_t uidvalidity;
 		uint32_t upto;
-		bool window_hit; /* the newest-first search found something last time */
+		bool shortcut_hit; /* the newest UIDs or the hint found something last time */
 	} searched[MP_IMAP_MAX_FOLDERS];
 	size_t nsearched;
 };
@@ -480,40 +480,73 @@ out:
 	return rc;
 }
 
-/* HEADER field value, limited to UIDs from lo on when lo > 1. */
-static struct mailimap_search_key *
-header_key(const char *field, const char *value, uint32_t lo)
+/* Adds key to the AND list all; frees key when it cannot. */
+static bool
+and_key(struct mailimap_search_key *all, struct mailimap_search_key *key)
 {
-	struct mailimap_search_key *h, *u, *all;
-	struct mailimap_set *set;
-	char *f = mp_strdup_z(field), *v = mp_strdup_z(value);
+	if (key == NULL)
+		return false;
+	if (mailimap_search_key_multiple_add(all, key) != 0) {
+		mailimap_search_key_free(key);
+		return false;
+	}
+	return true;
+}
 
-	if (f == NULL || v == NULL || (h = mailimap_search_key_new_header(f, v)) == NULL) {
+/*
+ * HEADER field value, limited to UIDs from lo on when lo > 1 and to mail that arrived on
+ * or after the day before `since` when since > 0.  SINCE compares dates only, in the
+ * server's zone (RFC 3501 6.4.4): the day before leaves room for zones and clocks.
+ */
+static struct mailimap_search_key *
+header_key(const char *field, const char *value, uint32_t lo, int64_t since)
+{
+	struct mailimap_search_key *all = mailimap_search_key_new_multiple_empty(), *h;
+	struct mailimap_set *set;
+	struct mailimap_date *d;
+	char *f, *v;
+	struct tm tm;
+	time_t t;
+
+	if (all == NULL)
+		return NULL;
+	if (lo > 1) {
+		set = mailimap_set_new_interval(lo, 0); /* 0: "*" */
+		if (set == NULL)
+			goto fail;
+		if (!and_key(all, mailimap_search_key_new_uid(set))) {
+			mailimap_set_free(set);
+			goto fail;
+		}
+	}
+	if (since > 86400) {
+		t = (time_t)(since - 86400);
+		if (gmtime_r(&t, &tm) == NULL ||
+		    (d = mailimap_date_new(tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900)) == NULL)
+			goto fail;
+		if (!and_key(all, mailimap_search_key_new_since(d))) {
+			mailimap_date_free(d);
+			goto fail;
+		}
+	}
+	f = mp_strdup_z(field);
+	v = mp_strdup_z(value);
+	if (f == NULL || v == NULL) {
 		free(f);
 		free(v);
-		return NULL;
+		goto fail;
 	}
-	if (lo <= 1)
-		return h;
-	all = mailimap_search_key_new_multiple_empty();
-	set = mailimap_set_new_interval(lo, 0); /* 0: "*" */
-	u = set != NULL ? mailimap_search_key_new_uid(set) : NULL;
-	if (all == NULL || u == NULL || mailimap_search_key_multiple_add(all, u) != 0) {
-		if (u != NULL)
-			mailimap_search_key_free(u);
-		else if (set != NULL)
-			mailimap_set_free(set);
-		if (all != NULL)
-			mailimap_search_key_free(all);
-		mailimap_search_key_free(h);
-		return NULL;
+	if ((h = mailimap_search_key_new_header(f, v)) == NULL) {
+		free(f);
+		free(v);
+		goto fail;
 	}
-	if (mailimap_search_key_multiple_add(all, h) != 0) {
-		mailimap_search_key_free(h);
-		mailimap_search_key_free(all);
-		return NULL;
-	}
+	if (!and_key(all, h)) /* frees h, f and v with it */
+		goto fail;
 	return all;
+fail:
+	mailimap_search_key_free(all);
+	return NULL;
 }
 
 static struct searched *
@@ -543,14 +576,14 @@ searched_slot(struct mp_imap *im, const char *folder, const char *value)
 	}
 	s->uidvalidity = im->uidvalidity;
 	s->upto = 1;
-	s->window_hit = false;
+	s->shortcut_hit = false;
 	im->nsearched++;
 	return s;
 }
 
 int
-mp_imap_search(struct mp_imap *im, const char *folder, const char *field, const char *value,
-	       uint32_t **uids, size_t *n, struct mp_err *err)
+mp_imap_query(struct mp_imap *im, const char *folder, const struct mp_imap_query *q,
+	      uint32_t **uids, size_t *n, struct mp_err *err)
 {
 	struct mailimap_search_key *key;
 	struct searched *seen;
@@ -562,36 +595,61 @@ mp_imap_search(struct mp_imap *im, const char *folder, const char *field, const 
 	/* A cached EXAMINE would miss new mail: select again for every search. */
 	if ((rc = mp_imap_examine(im, folder, err)) != 0)
 		return rc;
-	if (value == NULL) {
+	if (q->value == NULL) {
 		if ((key = mailimap_search_key_new_all()) == NULL)
 			return mp_err_set(err, MP_ENOMEM, "out of memory");
 		return uid_search(im, folder, key, uids, n, err);
 	}
 	uidnext = im->imap->imap_selection_info != NULL ? im->imap->imap_selection_info->sel_uidnext
 							 : 0;
-	seen = uidnext > 0 ? searched_slot(im, folder, value) : NULL;
+	seen = uidnext > 0 ? searched_slot(im, folder, q->value) : NULL;
 	lo = seen != NULL ? seen->upto : 1;
 	/*
-	 * A header SEARCH reads every message it covers: the newest ones first.  If what it
-	 * found was not the message (the caller wants an exact match), the next call
-	 * searches the whole folder.
+	 * A header SEARCH reads every message it covers whose field the server has not
+	 * cached.  Two shortcuts come first: the newest messages (the test message is
+	 * recent), then the hint field (Message-ID: Dovecot caches what mail clients fetch
+	 * for their message lists, so that search reads no message file).  If what a
+	 * shortcut found was not the message (the caller wants an exact match), the next call
+	 * searches the field itself.
 	 */
-	if (lo == 1 && uidnext > RECENT_WINDOW + 1 && (seen == NULL || !seen->window_hit)) {
-		if ((key = header_key(field, value, uidnext - RECENT_WINDOW)) == NULL)
-			return mp_err_set(err, MP_ENOMEM, "out of memory");
-		if ((rc = uid_search(im, folder, key, uids, n, err)) != 0)
-			return rc;
+	if (lo == 1 && (seen == NULL || !seen->shortcut_hit)) {
+		if (uidnext > RECENT_WINDOW + 1) {
+			key = header_key(q->field, q->value, uidnext - RECENT_WINDOW, q->since);
+			if (key == NULL)
+				return mp_err_set(err, MP_ENOMEM, "out of memory");
+			if ((rc = uid_search(im, folder, key, uids, n, err)) != 0)
+				return rc;
+		}
+		if (*n == 0 && q->hint != NULL) {
+			free(*uids);
+			*uids = NULL;
+			if ((key = header_key(q->hint, q->value, 1, q->since)) == NULL)
+				return mp_err_set(err, MP_ENOMEM, "out of memory");
+			if ((rc = uid_search(im, folder, key, uids, n, err)) != 0)
+				return rc;
+		}
 		if (*n > 0) {
 			if (seen != NULL)
-				seen->window_hit = true;
+				seen->shortcut_hit = true;
 			return 0;
 		}
+		free(*uids);
+		*uids = NULL;
 	}
-	if ((key = header_key(field, value, lo)) == NULL)
+	if ((key = header_key(q->field, q->value, lo, q->since)) == NULL)
 		return mp_err_set(err, MP_ENOMEM, "out of memory");
 	if ((rc = uid_search(im, folder, key, uids, n, err)) == 0 && seen != NULL)
 		seen->upto = uidnext; /* everything below it has been looked at */
 	return rc;
+}
+
+int
+mp_imap_search(struct mp_imap *im, const char *folder, const char *field, const char *value,
+	       uint32_t **uids, size_t *n, struct mp_err *err)
+{
+	struct mp_imap_query q = {field, value, NULL, 0};
+
+	return mp_imap_query(im, folder, &q, uids, n, err);
 }
 
 static int

@@ -48,6 +48,22 @@ void mp_imap_folders_free(char **names, bool *is_junk, size_t n);
 int mp_imap_search(struct mp_imap *im, const char *folder, const char *field, const char *value,
 		   uint32_t **uids, size_t *n, struct mp_err *err);
 
+/* A search for mp_imap_query. */
+struct mp_imap_query {
+	const char *field; /* the header field that holds value */
+	const char *value; /* NULL: every message */
+	const char *hint;  /* another field that usually holds value too, searched first, as
+			    * servers tend to have it cached (Message-ID); NULL: none */
+	int64_t since;     /* the message arrived at or after this time (epoch seconds);
+			    * mail older than the day before is skipped.  0: unknown */
+};
+
+/* mp_imap_search with a hint field and a time the message cannot have arrived before.
+ * What the hint finds may be another message: the caller checks, and a second call for
+ * the same value searches `field` itself. */
+int mp_imap_query(struct mp_imap *im, const char *folder, const struct mp_imap_query *q,
+		  uint32_t **uids, size_t *n, struct mp_err *err);
+
 /* Opens `folder` read-only (EXAMINE) afresh, so new messages become visible. */
 int mp_imap_examine(struct mp_imap *im, const char *folder, struct mp_err *err);
 
