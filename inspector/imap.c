@@ -1116,7 +1116,8 @@ fetch_thread(void *arg)
 			fitem_read(clist_content(it), &f);
 			if (f.uid == 0)
 				continue;
-			if (nb > 0 && bytes + f.size > MP_IMAP_BATCH_BYTES / 2) {
+			if (nb > 0 &&
+			    (nb == MP_IMAP_BATCH || bytes + f.size > MP_IMAP_BATCH_BYTES / 2)) {
 				if (!(go = wait_taken(p)))
 					break;
 				if ((res = fetch_bodies(p->im, batch, nb, &p->err)) == NULL)
@@ -1126,10 +1127,10 @@ fetch_thread(void *arg)
 				nb = 0;
 				bytes = 0;
 			}
-			if (nb < MP_IMAP_BATCH) {
-				batch[nb++] = f.uid;
-				bytes += f.size;
-			}
+			if (rc != 0 || !go)
+				break;
+			batch[nb++] = f.uid;
+			bytes += f.size;
 		}
 		if (rc == 0 && go && nb > 0 && (go = wait_taken(p))) {
 			if ((res = fetch_bodies(p->im, batch, nb, &p->err)) == NULL)
