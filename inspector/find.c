@@ -3,6 +3,8 @@
  *
  * A fetched message is handed to the same message reader as a saved file, through an
  * anonymous in-memory file (memfd), so IMAP and `message` share one code path.
+ * Waiting watches every folder at once: INBOX IDLEs on the searching connection, up to
+ * MAX_WATCHERS other folders on one connection each, the rest are searched each slice.
  */
 #define _GNU_SOURCE
 #include "find.h"
@@ -26,6 +28,7 @@
 #define RETRY_MS 1000  /* pause before reconnecting */
 #define MAX_CANDIDATES 20 /* substring matches of a test id fetched per folder and pass */
 #define MAX_WATCHERS 8    /* extra connections, one per watched folder besides INBOX */
+#define MAX_WATCH_FAILS 3 /* failed openings of one, after which its folder is only searched */
 
 static double
 now_s(void)
@@ -363,6 +366,7 @@ search_once(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier
  * searching connection), one per folder, each EXAMINEd and IDLEing with the others. */
 struct watch {
 	struct mp_imap *im[1 + MAX_WATCHERS]; /* [0]: the searching connection (INBOX) */
+	unsigned fails[1 + MAX_WATCHERS];      /* failed attempts to open im[i] */
 	size_t n;                              /* folders 1 .. n-1 have a connection slot */
 	bool polled;                           /* some folder is only searched, each slice */
 };
@@ -401,6 +405,11 @@ watch_open(struct watch *w, const struct mp_find_opts *o, struct mp_imap *main_i
 	for (i = 1; i < w->n; i++) {
 		if (w->im[i] != NULL)
 			continue;
+		/* A server that refuses more connections is not asked every round. */
+		if (w->fails[i] >= MAX_WATCH_FAILS) {
+			w->polled = true;
+			continue;
+		}
 		if (mp_imap_open(&w->im[i], &o->imap, &e) != 0 ||
 		    mp_imap_examine(w->im[i], names[i], &e) != 0) {
 			/* Searched each slice until a later round gets a connection. */
@@ -409,9 +418,11 @@ watch_open(struct watch *w, const struct mp_find_opts *o, struct mp_imap *main_i
 					e.msg);
 			mp_imap_close(w->im[i]);
 			w->im[i] = NULL;
+			w->fails[i]++;
 			w->polled = true;
 			continue;
 		}
+		w->fails[i] = 0;
 		opened = true;
 	}
 	return opened;
@@ -422,7 +433,7 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 	    enum mp_find_outcome *outcome, bool *failed, bool *temp, struct mp_err *err)
 {
 	struct mp_imap *im = NULL;
-	struct watch w = {{NULL}, 0, false};
+	struct watch w = {{NULL}, {0}, 0, false};
 	int st[1 + MAX_WATCHERS];
 	char **names = NULL;
 	bool *junk = NULL;
