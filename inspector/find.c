@@ -3,6 +3,8 @@
  *
  * A fetched message is handed to the same message reader as a saved file, through an
  * anonymous in-memory file (memfd), so IMAP and `message` share one code path.
+ * Waiting watches every folder at once: INBOX IDLEs on the searching connection, up to
+ * MAX_WATCHERS other folders on one connection each, the rest are searched each slice.
  */
 #define _GNU_SOURCE
 #include "find.h"
@@ -26,6 +28,8 @@
 #define SLICE_MS 2000  /* longest IDLE between two searches of the other folders */
 #define RETRY_MS 1000  /* pause before reconnecting */
 #define MAX_CANDIDATES 20 /* substring matches of a test id fetched per folder and pass */
+#define MAX_WATCHERS 8    /* extra connections, one per watched folder besides INBOX */
+#define MAX_WATCH_FAILS 3 /* failed openings of one, after which its folder is only searched */
 
 static double
 now_s(void)
@@ -175,37 +179,33 @@ out:
 	return rc;
 }
 
-/* A message in a fresh anonymous file, verified and reported. */
+/* A message written over the anonymous file fd (one for all messages of --all: its pages
+ * are reused), verified and reported. */
 static int
-check_data(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_report *rep,
+check_data(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_report *rep, int fd,
 	   const char *data, size_t len, const char *folder, bool junk, char *url, bool *failed,
 	   bool *temp, struct mp_err *err)
 {
-	/* The message goes to an anonymous file, read back by the same reader as `message`. */
-	int fd = memfd_create("mailproof-message", MFD_CLOEXEC), rc;
-	const char *p = data;
+	size_t off = 0;
 	ssize_t w;
 
-	if (fd < 0) {
-		free(url);
-		return mp_err_set(err, MP_EIO, "cannot hold the fetched message");
-	}
-	while (len > 0) {
-		w = write(fd, p, len);
+	while (off < len) {
+		w = pwrite(fd, data + off, len - off, (off_t)off);
 		if (w <= 0) {
-			close(fd);
 			free(url);
 			return mp_err_set(err, MP_EIO, "cannot hold the fetched message");
 		}
-		p += w;
-		len -= (size_t)w;
+		off += (size_t)w;
 	}
-	rc = check_fd(o, ver, rep, fd, folder, junk, url, failed, temp, err);
-	close(fd);
-	return rc;
+	if (ftruncate(fd, (off_t)len) != 0) {
+		free(url);
+		return mp_err_set(err, MP_EIO, "cannot hold the fetched message");
+	}
+	return check_fd(o, ver, rep, fd, folder, junk, url, failed, temp, err);
 }
 
 struct all_ctx {
+	int fd; /* the anonymous file each message is verified from */
 	const struct mp_find_opts *o;
 	struct mp_verifier *ver;
 	struct mp_report *rep;
@@ -215,24 +215,37 @@ struct all_ctx {
 	size_t *found;
 	bool *failed, *temp;
 	struct mp_err *err;
+	bool gm_asked;	     /* Gmail was asked for its \Spam label (X-GM-EXT-1) */
+	const uint32_t *gm_spam; /* the folder's UIDs labelled \Spam, ascending */
+	size_t ngm_spam;
 };
+
+static int
+uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 static int
 all_one(uint32_t uid, const char *data, size_t len, void *arg)
 {
 	struct all_ctx *a = arg;
-	char **labels = NULL;
-	size_t nl = 0;
+	static const char *const spam[] = {"\\Spam"};
+	bool is_spam;
 	int rc;
 
-	if ((rc = mp_imap_labels(a->im, uid, &labels, &nl, a->err)) != 0)
-		return rc;
-	mp_verifier_set_labels(a->ver, (const char *const *)labels, nl);
-	rc = check_data(a->o, a->ver, a->rep, data, len, a->folder, a->junk,
+	/* The session belongs to the fetching thread now: the labels were asked for before. */
+	if (a->gm_asked) {
+		is_spam = a->ngm_spam > 0 &&
+			  bsearch(&uid, a->gm_spam, a->ngm_spam, sizeof(uid), uid_cmp) != NULL;
+		mp_verifier_set_labels(a->ver, is_spam ? spam : spam + 1, is_spam ? 1 : 0);
+	}
+	rc = check_data(a->o, a->ver, a->rep, a->fd, data, len, a->folder, a->junk,
 			message_url(a->o, a->folder, mp_imap_uidvalidity(a->im), uid), a->failed,
 			a->temp, a->err);
 	mp_verifier_set_labels(a->ver, NULL, 0);
-	mp_imap_labels_free(labels, nl);
 	if (rc == 0)
 		(*a->found)++;
 	return rc;
@@ -272,47 +285,82 @@ check_one(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier *
 	return rc;
 }
 
-/* One pass over the folders; *found counts the messages reported. */
+/* One pass over the folders; *found counts the messages reported.  *inbox_next is INBOX's
+ * UIDNEXT as its search saw it. */
 static int
 search_once(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier *ver,
-	    struct mp_report *rep, size_t *found, bool *failed, bool *temp, struct mp_err *err)
+	    struct mp_report *rep, char **names, const bool *junk, size_t nf, size_t *found,
+	    uint32_t *inbox_next, bool *failed, bool *temp, struct mp_err *err)
 {
-	char **names = NULL;
-	bool *junk = NULL;
-	size_t nf = 0, i, j, nu, best_f = 0;
+	size_t i, j, nu, best_f = 0, pass;
 	uint32_t *uids, best_uid = 0;
 	int64_t best_t = INT64_MIN, t;
-	const char *field, *value;
+	struct mp_imap_query q = {NULL, NULL, NULL, 0};
 	int rc;
 
 	if (o->test_id != NULL) {
-		field = "X-Mailproof-Test-Id";
-		value = o->test_id;
+		q.field = "X-Mailproof-Test-Id";
+		q.value = o->test_id;
+		/* mailproof-send writes the id into the Message-ID too (lower case; SEARCH
+		 * ignores case, RFC 3501 6.4.4), a field servers have cached far more often. */
+		q.hint = "Message-ID";
 	} else if (o->message_id != NULL) {
-		field = "Message-ID";
-		value = o->message_id;
+		q.field = "Message-ID";
+		q.value = o->message_id;
 	} else {
-		field = "From";
-		value = o->from;
+		q.field = "From";
+		q.value = o->from;
 	}
+	/* The message cannot have arrived before mailproof-send took it. */
+	if (o->receipt != NULL && !receipt_time(o->receipt, &q.since))
+		q.since = 0;
 	if (o->all)
-		value = NULL;
-	if ((rc = mp_imap_folders(im, o->folders, o->nfolders, &names, &junk, &nf, err)) != 0)
-		return rc;
-	for (i = 0; i < nf && rc == 0; i++) {
+		q.value = NULL;
+	for (i = 0, rc = 0; i < nf && rc == 0; i++) {
 		uids = NULL;
-		if ((rc = mp_imap_search(im, names[i], field, value, &uids, &nu, err)) != 0) {
+		if ((rc = mp_imap_query(im, names[i], &q, &uids, &nu, err)) != 0) {
 			/* A folder listed by name but missing is no reason to stop. */
 			if (rc != MP_EIO || i == 0)
 				break;
 			rc = 0;
 			continue;
 		}
+		if (i == 0)
+			*inbox_next = mp_imap_uidnext(im);
 		if (o->all) {
-			struct all_ctx a = {o,	  ver,	   rep,	   im,	 names[i],
-					    junk[i], found, failed, temp, err};
+			struct all_ctx a = {memfd_create("mailproof-message", MFD_CLOEXEC),
+					    o,
+					    ver,
+					    rep,
+					    im,
+					    names[i],
+					    junk[i],
+					    found,
+					    failed,
+					    temp,
+					    err,
+					    false,
+					    NULL,
+					    0};
 
-			rc = mp_imap_fetch_many(im, uids, nu, all_one, &a, err);
+			uint32_t *gm = NULL;
+			size_t ngm = 0;
+
+			if (a.fd < 0) {
+				free(uids);
+				rc = mp_err_set(err, MP_EIO, "cannot hold the fetched messages");
+				break;
+			}
+			rc = mp_imap_spam_uids(im, &a.gm_asked, &gm, &ngm, err);
+			if (rc == 0) {
+				if (ngm > 1)
+					qsort(gm, ngm, sizeof(*gm), uid_cmp);
+				a.gm_spam = gm;
+				a.ngm_spam = ngm;
+				rc = mp_imap_fetch_many(im, uids, nu, all_one, &a, err);
+			}
+			free(gm);
+			close(a.fd);
 		} else if (nu > 0 && o->test_id == NULL && o->message_id == NULL) {
 			/* The newest message from the address, over all folders: by arrival. */
 			rc = mp_imap_internaldate(im, uids[nu - 1], &t, err);
@@ -323,10 +371,21 @@ search_once(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier
 			}
 			rc = rc == MP_ENOTFOUND ? 0 : rc;
 		} else {
-			/* One test message: the newest copy that really carries the id. */
-			for (j = nu, rc = 1; j > 0 && nu - j < MAX_CANDIDATES && rc == 1; j--)
-				rc = check_one(im, o, ver, rep, names[i], junk[i], uids[j - 1], found,
-					       failed, temp, err);
+			/* One test message: the newest copy that really carries the id.  When
+			 * only others matched (a shortcut of the search found them), the second
+			 * pass searches the field itself. */
+			for (pass = 0, rc = 1; pass < 2 && rc == 1 && nu > 0; pass++) {
+				for (j = nu; j > 0 && nu - j < MAX_CANDIDATES && rc == 1; j--)
+					rc = check_one(im, o, ver, rep, names[i], junk[i],
+						       uids[j - 1], found, failed, temp, err);
+				if (rc == 1 && pass == 0) {
+					free(uids);
+					uids = NULL;
+					nu = 0;
+					rc = mp_imap_query(im, names[i], &q, &uids, &nu, err);
+					rc = rc == 0 ? 1 : rc;
+				}
+			}
 			rc = rc == 1 ? 0 : rc;
 		}
 		free(uids);
@@ -336,8 +395,73 @@ search_once(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier
 			       temp, err);
 		rc = rc == 1 ? 0 : rc;
 	}
-	mp_imap_folders_free(names, junk, nf);
 	return rc;
+}
+
+/* The connections that wait for mail in the folders other than INBOX (INBOX waits on the
+ * searching connection), one per folder, each EXAMINEd and IDLEing with the others. */
+struct watch {
+	struct mp_imap *im[1 + MAX_WATCHERS]; /* [0]: the searching connection (INBOX) */
+	unsigned fails[1 + MAX_WATCHERS];      /* failed attempts to open im[i] */
+	size_t n;                              /* folders 1 .. n-1 have a connection slot */
+	bool polled;                           /* some folder is only searched, each slice */
+};
+
+static void
+watch_close(struct watch *w)
+{
+	for (size_t i = 1; i < w->n; i++) {
+		mp_imap_close(w->im[i]);
+		w->im[i] = NULL;
+	}
+	w->n = 0;
+}
+
+/*
+ * Opens what is missing of one connection per watched folder.  Returns true when one was
+ * opened: mail that came before its EXAMINE is only found by searching again, so the
+ * caller searches before it waits.
+ */
+static bool
+watch_open(struct watch *w, const struct mp_find_opts *o, struct mp_imap *main_im, char **names,
+	   size_t nf)
+{
+	struct mp_err e = {0};
+	bool opened = false;
+	size_t i;
+
+	w->im[0] = main_im;
+	if (!mp_imap_has_idle(main_im)) {
+		w->n = 1;
+		w->polled = nf > 1;
+		return false;
+	}
+	w->n = nf < 1 + MAX_WATCHERS ? nf : 1 + MAX_WATCHERS;
+	w->polled = nf > w->n;
+	for (i = 1; i < w->n; i++) {
+		if (w->im[i] != NULL)
+			continue;
+		/* A server that refuses more connections is not asked every round. */
+		if (w->fails[i] >= MAX_WATCH_FAILS) {
+			w->polled = true;
+			continue;
+		}
+		if (mp_imap_open(&w->im[i], &o->imap, &e) != 0 ||
+		    mp_imap_examine(w->im[i], names[i], &e) != 0) {
+			/* Searched each slice until a later round gets a connection. */
+			if (o->imap.verbose > 0)
+				fprintf(stderr, "mailproof-inspect: imap: watching %s: %s\n", names[i],
+					e.msg);
+			mp_imap_close(w->im[i]);
+			w->im[i] = NULL;
+			w->fails[i]++;
+			w->polled = true;
+			continue;
+		}
+		w->fails[i] = 0;
+		opened = true;
+	}
+	return opened;
 }
 
 int
@@ -345,16 +469,41 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 	    enum mp_find_outcome *outcome, bool *failed, bool *temp, struct mp_err *err)
 {
 	struct mp_imap *im = NULL;
-	double start = now_s(), deadline = start + o->wait_s, left;
-	size_t found = 0;
+	struct watch w = {{NULL}, {0}, 0, false};
+	int st[1 + MAX_WATCHERS];
+	char **names = NULL;
+	bool *junk = NULL;
+	size_t nf = 0, found = 0, i;
+	uint32_t inbox_next = 0;
+	double start = now_s(), deadline = start + o->wait_s, left, slice;
 	bool progress_shown = false;
+	unsigned rounds = 0;
 	int rc;
 
 	*outcome = MP_FIND_NOT_FOUND;
 	*failed = *temp = false;
-	for (;;) {
+	/* Bounded by the deadline; the count only guards against a clock gone wrong. */
+	for (; rounds < 1000000; rounds++) {
 		if (im == NULL) {
+			/* A new connection may list other folders: the watchers follow it. */
+			watch_close(&w);
+			mp_imap_folders_free(names, junk, nf);
+			names = NULL;
+			junk = NULL;
+			nf = 0;
 			rc = mp_imap_open(&im, &o->imap, err);
+			if (rc == 0 &&
+			    (rc = mp_imap_folders(im, o->folders, o->nfolders, &names, &junk, &nf,
+						  err)) != 0) {
+				mp_imap_close(im);
+				im = NULL;
+				if (rc != MP_EIO)
+					goto out;
+				rc = MP_EIO;
+				if (now_s() >= deadline)
+					goto out;
+				continue;
+			}
 			if (rc != 0) {
 				/* Refusals (TLS, login, usage) are final; a lost server is retried. */
 				if (rc != MP_EIO || strstr(err->msg, "cannot connect") == NULL ||
@@ -364,7 +513,8 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 				continue;
 			}
 		}
-		rc = search_once(im, o, ver, rep, &found, failed, temp, err);
+		rc = search_once(im, o, ver, rep, names, junk, nf, &found, &inbox_next, failed, temp,
+				 err);
 		if (rc == MP_EIO) {
 			/* The connection dropped: reconnect within the wait. */
 			if (o->imap.verbose > 0)
@@ -392,24 +542,42 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 				left);
 			progress_shown = true;
 		}
-		/* Watch INBOX between searches; the other folders are searched each slice. */
+		if (watch_open(&w, o, im, names, nf))
+			continue;
+		/* INBOX waits on this connection: mail that came since its search is announced
+		 * by no IDLE, but shows in UIDNEXT. */
 		if (mp_imap_examine(im, "INBOX", err) != 0) {
 			mp_imap_close(im);
 			im = NULL;
 			continue;
 		}
-		rc = mp_imap_wait(im, (unsigned)(left * 1000 < SLICE_MS ? left * 1000 : SLICE_MS), err);
-		if (rc < 0) {
+		if (inbox_next != 0 && mp_imap_uidnext(im) > inbox_next)
+			continue;
+		slice = left * 1000;
+		if (w.polled && slice > SLICE_MS)
+			slice = SLICE_MS;
+		mp_imap_wait_any(w.im, w.n, (unsigned)slice, st);
+		for (i = 0; i < w.n; i++) {
+			if (st[i] >= 0)
+				continue;
 			if (o->imap.verbose > 0)
-				fprintf(stderr, "mailproof-inspect: imap: %s; reconnecting\n", err->msg);
-			mp_imap_close(im);
-			im = NULL;
+				fprintf(stderr, "mailproof-inspect: imap: connection for %s lost; "
+						"reconnecting\n",
+					names[i]);
+			mp_imap_close(w.im[i]);
+			w.im[i] = NULL;
+			if (i == 0)
+				im = NULL;
 		}
+		if (im == NULL)
+			watch_close(&w);
 	}
 	rc = 0;
 out:
 	if (progress_shown)
 		fputs("\n", stderr);
+	watch_close(&w);
 	mp_imap_close(im);
+	mp_imap_folders_free(names, junk, nf);
 	return rc;
 }

@@ -2,9 +2,10 @@
  * find.h - finding the test message in a mailbox and verifying it (`imap` command).
  *
  * Searches INBOX, every junk folder and the named folders server-side for the test id
- * (or Message-ID, or the newest message from an address), waits for it with IDLE until
- * the deadline, reconnects when the connection drops, and hands each message found to
- * the verifier and the report; --all fetches whole folders in pipelined batches.
+ * (or Message-ID, or the newest message from an address), waits for it with IDLE on
+ * every folder at once until the deadline, reconnects whatever connection drops, and
+ * hands each message found to the verifier and the report; --all fetches whole folders
+ * in batches on a second thread while the first verifies.
  */
 #ifndef MP_FIND_H
 #define MP_FIND_H

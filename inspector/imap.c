@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,7 +45,7 @@ struct mp_imap {
 		char *value;
 		uint32_t uidvalidity;
 		uint32_t upto;
-		bool window_hit; /* the newest-first search found something last time */
+		bool shortcut_hit; /* the newest UIDs or the hint found something last time */
 	} searched[MP_IMAP_MAX_FOLDERS];
 	size_t nsearched;
 };
@@ -551,40 +552,73 @@ out:
 	return rc;
 }
 
-/* HEADER field value, limited to UIDs from lo on when lo > 1. */
-static struct mailimap_search_key *
-header_key(const char *field, const char *value, uint32_t lo)
+/* Adds key to the AND list all; frees key when it cannot. */
+static bool
+and_key(struct mailimap_search_key *all, struct mailimap_search_key *key)
 {
-	struct mailimap_search_key *h, *u, *all;
-	struct mailimap_set *set;
-	char *f = mp_strdup_z(field), *v = mp_strdup_z(value);
+	if (key == NULL)
+		return false;
+	if (mailimap_search_key_multiple_add(all, key) != 0) {
+		mailimap_search_key_free(key);
+		return false;
+	}
+	return true;
+}
 
-	if (f == NULL || v == NULL || (h = mailimap_search_key_new_header(f, v)) == NULL) {
+/*
+ * HEADER field value, limited to UIDs from lo on when lo > 1 and to mail that arrived on
+ * or after the day before `since` when since > 0.  SINCE compares dates only, in the
+ * server's zone (RFC 3501 6.4.4): the day before leaves room for zones and clocks.
+ */
+static struct mailimap_search_key *
+header_key(const char *field, const char *value, uint32_t lo, int64_t since)
+{
+	struct mailimap_search_key *all = mailimap_search_key_new_multiple_empty(), *h;
+	struct mailimap_set *set;
+	struct mailimap_date *d;
+	char *f, *v;
+	struct tm tm;
+	time_t t;
+
+	if (all == NULL)
+		return NULL;
+	if (lo > 1) {
+		set = mailimap_set_new_interval(lo, 0); /* 0: "*" */
+		if (set == NULL)
+			goto fail;
+		if (!and_key(all, mailimap_search_key_new_uid(set))) {
+			mailimap_set_free(set);
+			goto fail;
+		}
+	}
+	if (since > 86400) {
+		t = (time_t)(since - 86400);
+		if (gmtime_r(&t, &tm) == NULL ||
+		    (d = mailimap_date_new(tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900)) == NULL)
+			goto fail;
+		if (!and_key(all, mailimap_search_key_new_since(d))) {
+			mailimap_date_free(d);
+			goto fail;
+		}
+	}
+	f = mp_strdup_z(field);
+	v = mp_strdup_z(value);
+	if (f == NULL || v == NULL) {
 		free(f);
 		free(v);
-		return NULL;
+		goto fail;
 	}
-	if (lo <= 1)
-		return h;
-	all = mailimap_search_key_new_multiple_empty();
-	set = mailimap_set_new_interval(lo, 0); /* 0: "*" */
-	u = set != NULL ? mailimap_search_key_new_uid(set) : NULL;
-	if (all == NULL || u == NULL || mailimap_search_key_multiple_add(all, u) != 0) {
-		if (u != NULL)
-			mailimap_search_key_free(u);
-		else if (set != NULL)
-			mailimap_set_free(set);
-		if (all != NULL)
-			mailimap_search_key_free(all);
-		mailimap_search_key_free(h);
-		return NULL;
+	if ((h = mailimap_search_key_new_header(f, v)) == NULL) {
+		free(f);
+		free(v);
+		goto fail;
 	}
-	if (mailimap_search_key_multiple_add(all, h) != 0) {
-		mailimap_search_key_free(h);
-		mailimap_search_key_free(all);
-		return NULL;
-	}
+	if (!and_key(all, h)) /* frees h, f and v with it */
+		goto fail;
 	return all;
+fail:
+	mailimap_search_key_free(all);
+	return NULL;
 }
 
 static struct searched *
@@ -614,14 +648,14 @@ searched_slot(struct mp_imap *im, const char *folder, const char *value)
 	}
 	s->uidvalidity = im->uidvalidity;
 	s->upto = 1;
-	s->window_hit = false;
+	s->shortcut_hit = false;
 	im->nsearched++;
 	return s;
 }
 
 int
-mp_imap_search(struct mp_imap *im, const char *folder, const char *field, const char *value,
-	       uint32_t **uids, size_t *n, struct mp_err *err)
+mp_imap_query(struct mp_imap *im, const char *folder, const struct mp_imap_query *q,
+	      uint32_t **uids, size_t *n, struct mp_err *err)
 {
 	struct mailimap_search_key *key;
 	struct searched *seen;
@@ -633,36 +667,61 @@ mp_imap_search(struct mp_imap *im, const char *folder, const char *field, const 
 	/* A cached EXAMINE would miss new mail: select again for every search. */
 	if ((rc = mp_imap_examine(im, folder, err)) != 0)
 		return rc;
-	if (value == NULL) {
+	if (q->value == NULL) {
 		if ((key = mailimap_search_key_new_all()) == NULL)
 			return mp_err_set(err, MP_ENOMEM, "out of memory");
 		return uid_search(im, folder, key, uids, n, err);
 	}
 	uidnext = im->imap->imap_selection_info != NULL ? im->imap->imap_selection_info->sel_uidnext
 							 : 0;
-	seen = uidnext > 0 ? searched_slot(im, folder, value) : NULL;
+	seen = uidnext > 0 ? searched_slot(im, folder, q->value) : NULL;
 	lo = seen != NULL ? seen->upto : 1;
 	/*
-	 * A header SEARCH reads every message it covers: the newest ones first.  If what it
-	 * found was not the message (the caller wants an exact match), the next call
-	 * searches the whole folder.
+	 * A header SEARCH reads every message it covers whose field the server has not
+	 * cached.  Two shortcuts come first: the newest messages (the test message is
+	 * recent), then the hint field (Message-ID: Dovecot caches what mail clients fetch
+	 * for their message lists, so that search reads no message file).  If what a
+	 * shortcut found was not the message (the caller wants an exact match), the next call
+	 * searches the field itself.
 	 */
-	if (lo == 1 && uidnext > RECENT_WINDOW + 1 && (seen == NULL || !seen->window_hit)) {
-		if ((key = header_key(field, value, uidnext - RECENT_WINDOW)) == NULL)
-			return mp_err_set(err, MP_ENOMEM, "out of memory");
-		if ((rc = uid_search(im, folder, key, uids, n, err)) != 0)
-			return rc;
+	if (lo == 1 && (seen == NULL || !seen->shortcut_hit)) {
+		if (uidnext > RECENT_WINDOW + 1) {
+			key = header_key(q->field, q->value, uidnext - RECENT_WINDOW, q->since);
+			if (key == NULL)
+				return mp_err_set(err, MP_ENOMEM, "out of memory");
+			if ((rc = uid_search(im, folder, key, uids, n, err)) != 0)
+				return rc;
+		}
+		if (*n == 0 && q->hint != NULL) {
+			free(*uids);
+			*uids = NULL;
+			if ((key = header_key(q->hint, q->value, 1, q->since)) == NULL)
+				return mp_err_set(err, MP_ENOMEM, "out of memory");
+			if ((rc = uid_search(im, folder, key, uids, n, err)) != 0)
+				return rc;
+		}
 		if (*n > 0) {
 			if (seen != NULL)
-				seen->window_hit = true;
+				seen->shortcut_hit = true;
 			return 0;
 		}
+		free(*uids);
+		*uids = NULL;
 	}
-	if ((key = header_key(field, value, lo)) == NULL)
+	if ((key = header_key(q->field, q->value, lo, q->since)) == NULL)
 		return mp_err_set(err, MP_ENOMEM, "out of memory");
 	if ((rc = uid_search(im, folder, key, uids, n, err)) == 0 && seen != NULL)
 		seen->upto = uidnext; /* everything below it has been looked at */
 	return rc;
+}
+
+int
+mp_imap_search(struct mp_imap *im, const char *folder, const char *field, const char *value,
+	       uint32_t **uids, size_t *n, struct mp_err *err)
+{
+	struct mp_imap_query q = {field, value, NULL, 0};
+
+	return mp_imap_query(im, folder, &q, uids, n, err);
 }
 
 static int
@@ -747,39 +806,183 @@ out:
 	return rc;
 }
 
-int
-mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err)
+bool
+mp_imap_has_idle(const struct mp_imap *im)
 {
-	struct pollfd pfd;
-	uint32_t before;
-	int r;
+	return mailimap_has_idle(im->imap) != 0;
+}
 
-	if (!mailimap_has_idle(im->imap) || im->imap->imap_selection_info == NULL) {
+uint32_t
+mp_imap_uidnext(const struct mp_imap *im)
+{
+	return im->examined != NULL && im->imap->imap_selection_info != NULL
+		       ? im->imap->imap_selection_info->sel_uidnext
+		       : 0;
+}
+
+/* No EXISTS seen yet: libetpan only ever stores a real count over it. */
+#define EXISTS_NONE UINT32_MAX
+
+/* Ends IDLE on one session: 1 when an EXISTS (new mail) arrived during it, 0 when not,
+ * MP_EIO when the connection is gone. */
+static int
+idle_end(struct mp_imap *im, uint32_t before)
+{
+	int r = mailimap_idle_done(im->imap);
+	struct mailimap_selection_info *si = im->imap->imap_selection_info;
+
+	if (r != MAILIMAP_NO_ERROR || si == NULL) {
+		vlog(im, "connection lost during IDLE in %s", im->examined);
+		return MP_EIO;
+	}
+	if (si->sel_exists == EXISTS_NONE) {
+		si->sel_exists = before;
+		return 0;
+	}
+	vlog(im, "new mail announced in %s", im->examined);
+	return 1;
+}
+
+/* Starts IDLE; the count the server last gave is kept in *before and replaced by
+ * EXISTS_NONE, so that any EXISTS during IDLE shows (also one that follows an EXPUNGE and
+ * leaves the count as it was). */
+static int
+idle_begin(struct mp_imap *im, unsigned ms, uint32_t *before)
+{
+	vlog(im, "IDLE in %s for up to %u ms", im->examined, ms);
+	if (mailimap_idle(im->imap) != MAILIMAP_NO_ERROR || im->imap->imap_selection_info == NULL) {
+		vlog(im, "IDLE in %s failed: %.120s", im->examined, server_text(im));
+		return MP_EIO;
+	}
+	*before = im->imap->imap_selection_info->sel_exists;
+	im->imap->imap_selection_info->sel_exists = EXISTS_NONE;
+	return 0;
+}
+
+static bool
+can_idle(const struct mp_imap *im)
+{
+	return im != NULL && im->examined != NULL && im->imap->imap_selection_info != NULL &&
+	       mailimap_has_idle(im->imap);
+}
+
+static long
+ms_until(const struct timespec *end)
+{
+	struct timespec now;
+	long d;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	d = (long)(end->tv_sec - now.tv_sec) * 1000 + (end->tv_nsec - now.tv_nsec) / 1000000;
+	return d > 0 ? d : 0;
+}
+
+int
+mp_imap_wait_any(struct mp_imap *const *ims, size_t n, unsigned ms, int *st)
+{
+	struct pollfd pfd[MP_IMAP_WAIT_MAX];
+	size_t who[MP_IMAP_WAIT_MAX];
+	uint32_t before[MP_IMAP_WAIT_MAX];
+	bool idling[MP_IMAP_WAIT_MAX] = {false};
+	struct timespec end;
+	size_t i, k, watched = 0;
+	int news = 0, lost = 0, r, timeout;
+	unsigned rounds = 0;
+
+	if (n > MP_IMAP_WAIT_MAX)
+		n = MP_IMAP_WAIT_MAX;
+	if (ms > MP_IMAP_IDLE_MAX_MS)
+		ms = MP_IMAP_IDLE_MAX_MS;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += (time_t)(ms / 1000);
+	end.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	for (i = 0; i < n; i++) {
+		st[i] = 0;
+		if (!can_idle(ims[i]))
+			continue;
+		watched++;
+		if (idle_begin(ims[i], ms, &before[i]) != 0) {
+			st[i] = MP_EIO;
+			lost++;
+		} else {
+			idling[i] = true;
+		}
+	}
+	if (watched == 0) {
 		struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
 
-		vlog(im, "no IDLE: polling again in %u ms", ms);
+		if (n > 0 && ims[0] != NULL)
+			vlog(ims[0], "no IDLE: polling again in %u ms", ms);
 		nanosleep(&ts, NULL);
 		return 0;
 	}
-	before = im->imap->imap_selection_info->sel_exists;
-	vlog(im, "IDLE in %s for up to %u ms", im->examined != NULL ? im->examined : "?", ms);
-	if (mailimap_idle(im->imap) != MAILIMAP_NO_ERROR)
-		return mp_err_set(err, MP_EIO, "%s: IDLE failed: %.120s", im->host, server_text(im));
-	/* The continuation and an EXISTS can arrive in one read: look at the buffer first. */
-	if (im->imap->imap_stream->read_buffer_len == 0) {
-		pfd.fd = mailimap_idle_get_fd(im->imap);
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		(void)poll(&pfd, 1, (int)ms);
+	/* Bounded: every round ends IDLE on a session that spoke; keepalives ("* OK Still
+	 * here") and flag changes come a few times a minute at most. */
+	while (news == 0 && lost == 0 && rounds++ < 100000) {
+		timeout = (int)ms_until(&end);
+		for (i = 0, k = 0; i < n; i++) {
+			if (!idling[i])
+				continue;
+			/* The continuation and an EXISTS can come in one read: buffered already. */
+			if (ims[i]->imap->imap_stream->read_buffer_len > 0)
+				timeout = 0;
+			pfd[k].fd = mailimap_idle_get_fd(ims[i]->imap);
+			pfd[k].events = POLLIN;
+			pfd[k].revents = 0;
+			who[k++] = i;
+		}
+		if (k == 0)
+			break;
+		r = poll(pfd, (nfds_t)k, timeout);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		for (i = 0; i < k; i++) {
+			size_t s = who[i];
+
+			if (pfd[i].revents == 0 && ims[s]->imap->imap_stream->read_buffer_len == 0)
+				continue;
+			idling[s] = false;
+			st[s] = idle_end(ims[s], before[s]);
+			if (st[s] > 0)
+				news++;
+			else if (st[s] < 0)
+				lost++;
+			else if (ms_until(&end) > 0 && idle_begin(ims[s], (unsigned)ms_until(&end),
+								 &before[s]) == 0)
+				idling[s] = true; /* only a keepalive: wait on */
+			else if (ms_until(&end) > 0) {
+				st[s] = MP_EIO;
+				lost++;
+			}
+		}
+		if (r == 0 || ms_until(&end) == 0)
+			break;
 	}
-	r = mailimap_idle_done(im->imap);
-	if (r != MAILIMAP_NO_ERROR)
+	for (i = 0; i < n; i++) {
+		if (!idling[i])
+			continue;
+		st[i] = idle_end(ims[i], before[i]);
+		if (st[i] > 0)
+			news++;
+	}
+	return news;
+}
+
+int
+mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err)
+{
+	int st;
+
+	mp_imap_wait_any(&im, 1, ms, &st);
+	if (st < 0)
 		return mp_err_set(err, MP_EIO, "%s: connection lost during IDLE", im->host);
-	if (im->imap->imap_selection_info->sel_exists > before) {
-		vlog(im, "new mail announced");
-		return 1;
-	}
-	return 0;
+	return st;
 }
 
 uint32_t
@@ -888,78 +1091,196 @@ fitem_read(const struct mailimap_msg_att *ma, struct fitem *f)
 	}
 }
 
-static int
-fetch_batch(struct mp_imap *im, const uint32_t *uids, size_t n, mp_imap_msg_fn fn, void *arg,
-	    struct mp_err *err)
+/* BODY.PEEK[] of a batch: the parsed response, or NULL with err set. */
+static clist *
+fetch_bodies(struct mp_imap *im, const uint32_t *uids, size_t n, struct mp_err *err)
 {
 	struct mailimap_section *sec = mailimap_section_new(NULL);
 	struct mailimap_fetch_att *body = sec != NULL ? mailimap_fetch_att_new_body_peek_section(sec)
 						      : NULL;
-	clist *res;
-	clistiter *it;
-	struct fitem f;
-	int rc = 0;
 
 	if (body == NULL && sec != NULL)
 		mailimap_section_free(sec);
-	res = fetch_atts(im, uids, n, mailimap_fetch_att_new_uid(), body, err);
-	if (res == NULL)
-		return err->code;
-	for (it = clist_begin(res); it != NULL && rc == 0; it = clist_next(it)) {
-		fitem_read(clist_content(it), &f);
-		/* Unsolicited FETCH responses (flag changes) carry no body. */
-		if (f.uid != 0 && f.body != NULL)
-			rc = fn(f.uid, f.body, f.body_len, arg);
+	return fetch_atts(im, uids, n, mailimap_fetch_att_new_uid(), body, err);
+}
+
+/*
+ * The fetching side of mp_imap_fetch_many runs on a thread of its own, the verifying side
+ * on the caller's: while the caller verifies one batch, the next one is on its way.  At
+ * most two batches exist at a time (the one verified, the one handed over or being
+ * fetched), each bounded by half of MP_IMAP_BATCH_BYTES.  Only the fetching thread uses
+ * the session until it has been joined.
+ */
+struct pipeline {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	clist *ready;  /* a fetched batch the caller has not taken yet */
+	bool done;     /* the fetching thread has finished (rc, err say how) */
+	bool stop;     /* the caller wants no more */
+	int rc;
+	struct mp_err err;
+	struct mp_imap *im;
+	const uint32_t *uids;
+	size_t n;
+};
+
+/* Hands a batch over once the previous one has been taken; false when the caller stopped
+ * (the batch is freed). */
+static bool
+hand_over(struct pipeline *p, clist *res)
+{
+	bool ok;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->ready != NULL && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	ok = !p->stop;
+	if (ok) {
+		p->ready = res;
+		pthread_cond_broadcast(&p->cv);
 	}
-	mailimap_fetch_list_free(res);
-	return rc;
+	pthread_mutex_unlock(&p->mu);
+	if (!ok)
+		mailimap_fetch_list_free(res);
+	return ok;
+}
+
+/* Waits until the previous batch has been taken, so that fetching the next one keeps
+ * two batches at most in memory; false when the caller stopped. */
+static bool
+wait_taken(struct pipeline *p)
+{
+	bool ok;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->ready != NULL && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	ok = !p->stop;
+	pthread_mutex_unlock(&p->mu);
+	return ok;
+}
+
+static void *
+fetch_thread(void *arg)
+{
+	struct pipeline *p = arg;
+	uint32_t batch[MP_IMAP_BATCH];
+	size_t i, k, nb;
+	uint64_t bytes;
+	clist *sizes = NULL, *res;
+	clistiter *it;
+	struct fitem f;
+	bool go = true;
+	int rc = 0;
+
+	for (i = 0; i < p->n && rc == 0 && go; i += k) {
+		k = p->n - i < MP_IMAP_BATCH ? p->n - i : MP_IMAP_BATCH;
+		/* Sizes first, so one batch never holds more than its share of the bytes. */
+		sizes = fetch_atts(p->im, p->uids + i, k, mailimap_fetch_att_new_uid(),
+				   mailimap_fetch_att_new_rfc822_size(), &p->err);
+		if (sizes == NULL) {
+			rc = p->err.code;
+			break;
+		}
+		nb = 0;
+		bytes = 0;
+		for (it = clist_begin(sizes); it != NULL && rc == 0 && go; it = clist_next(it)) {
+			fitem_read(clist_content(it), &f);
+			if (f.uid == 0)
+				continue;
+			if (nb > 0 &&
+			    (nb == MP_IMAP_BATCH || bytes + f.size > MP_IMAP_BATCH_BYTES / 2)) {
+				if (!(go = wait_taken(p)))
+					break;
+				if ((res = fetch_bodies(p->im, batch, nb, &p->err)) == NULL)
+					rc = p->err.code;
+				else
+					go = hand_over(p, res);
+				nb = 0;
+				bytes = 0;
+			}
+			if (rc != 0 || !go)
+				break;
+			batch[nb++] = f.uid;
+			bytes += f.size;
+		}
+		if (rc == 0 && go && nb > 0 && (go = wait_taken(p))) {
+			if ((res = fetch_bodies(p->im, batch, nb, &p->err)) == NULL)
+				rc = p->err.code;
+			else
+				go = hand_over(p, res);
+		}
+		mailimap_fetch_list_free(sizes);
+		sizes = NULL;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->rc = rc;
+	p->done = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
 }
 
 int
 mp_imap_fetch_many(struct mp_imap *im, const uint32_t *uids, size_t n, mp_imap_msg_fn fn,
 		   void *arg, struct mp_err *err)
 {
-	uint32_t *batch = NULL;
-	size_t i, k, nb;
-	uint64_t bytes;
-	clist *sizes = NULL;
+	struct pipeline *p;
+	pthread_t th;
+	clist *res;
 	clistiter *it;
 	struct fitem f;
 	int rc = 0;
 
 	if (n == 0)
 		return 0;
-	if ((batch = calloc(MP_IMAP_BATCH, sizeof(*batch))) == NULL)
+	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return mp_err_set(err, MP_ENOMEM, "out of memory");
-	for (i = 0; i < n && rc == 0; i += k) {
-		k = n - i < MP_IMAP_BATCH ? n - i : MP_IMAP_BATCH;
-		/* Sizes first, so one batch never holds more than MP_IMAP_BATCH_BYTES. */
-		sizes = fetch_atts(im, uids + i, k, mailimap_fetch_att_new_uid(),
-				   mailimap_fetch_att_new_rfc822_size(), err);
-		if (sizes == NULL) {
-			rc = err->code;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->im = im;
+	p->uids = uids;
+	p->n = n;
+	if (pthread_create(&th, NULL, fetch_thread, p) != 0) {
+		rc = mp_err_set(err, MP_ENOMEM, "cannot start the fetching thread");
+		goto out;
+	}
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (p->ready == NULL && !p->done)
+			pthread_cond_wait(&p->cv, &p->mu);
+		res = p->ready;
+		p->ready = NULL;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (res == NULL)
+			break;
+		for (it = clist_begin(res); it != NULL && rc == 0; it = clist_next(it)) {
+			fitem_read(clist_content(it), &f);
+			/* Unsolicited FETCH responses (flag changes) carry no body. */
+			if (f.uid != 0 && f.body != NULL)
+				rc = fn(f.uid, f.body, f.body_len, arg);
+		}
+		mailimap_fetch_list_free(res);
+		if (rc != 0) {
+			pthread_mutex_lock(&p->mu);
+			p->stop = true;
+			pthread_cond_broadcast(&p->cv);
+			pthread_mutex_unlock(&p->mu);
 			break;
 		}
-		nb = 0;
-		bytes = 0;
-		for (it = clist_begin(sizes); it != NULL && rc == 0; it = clist_next(it)) {
-			fitem_read(clist_content(it), &f);
-			if (f.uid == 0)
-				continue;
-			if (nb > 0 && (nb == MP_IMAP_BATCH || bytes + f.size > MP_IMAP_BATCH_BYTES)) {
-				rc = fetch_batch(im, batch, nb, fn, arg, err);
-				nb = 0;
-				bytes = 0;
-			}
-			batch[nb++] = f.uid;
-			bytes += f.size;
-		}
-		if (rc == 0 && nb > 0)
-			rc = fetch_batch(im, batch, nb, fn, arg, err);
-		mailimap_fetch_list_free(sizes);
-		sizes = NULL;
 	}
-	free(batch);
+	pthread_join(th, NULL);
+	if (p->ready != NULL)
+		mailimap_fetch_list_free(p->ready);
+	if (rc == 0 && p->rc != 0) {
+		*err = p->err;
+		rc = p->rc;
+	}
+out:
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
 	return rc;
 }
 
@@ -1006,6 +1327,56 @@ mp_imap_internaldate(struct mp_imap *im, uint32_t uid, int64_t *t, struct mp_err
  * costs the connection; so the one label that matters is asked for by search instead:
  * UID SEARCH UID n X-GM-RAW "in:spam" (Gmail's IMAP extensions, X-GM-EXT-1).
  */
+static int
+gm_spam_search(struct mp_imap *im, uint32_t uid, uint32_t **hits, size_t *nh, struct mp_err *err)
+{
+	struct mailimap_search_key *all = NULL, *k;
+	struct mailimap_set *set = NULL;
+	char *raw = NULL;
+
+	all = mailimap_search_key_new_multiple_empty();
+	set = uid != 0 ? mailimap_set_new_single(uid) : mailimap_set_new_interval(1, 0);
+	raw = mp_strdup_z("in:spam");
+	if (all == NULL || set == NULL || raw == NULL)
+		goto oom;
+	if ((k = mailimap_search_key_new_uid(set)) == NULL)
+		goto oom;
+	set = NULL;
+	if (mailimap_search_key_multiple_add(all, k) != MAILIMAP_NO_ERROR) {
+		mailimap_search_key_free(k);
+		goto oom;
+	}
+	if ((k = mailimap_search_key_new_xgmraw(raw)) == NULL)
+		goto oom;
+	raw = NULL;
+	if (mailimap_search_key_multiple_add(all, k) != MAILIMAP_NO_ERROR) {
+		mailimap_search_key_free(k);
+		goto oom;
+	}
+	/* uid_search consumes the key. */
+	return uid_search(im, im->examined != NULL ? im->examined : "?", all, hits, nh, err);
+oom:
+	if (all != NULL)
+		mailimap_search_key_free(all);
+	if (set != NULL)
+		mailimap_set_free(set);
+	free(raw);
+	return mp_err_set(err, MP_ENOMEM, "out of memory");
+}
+
+int
+mp_imap_spam_uids(struct mp_imap *im, bool *asked, uint32_t **uids, size_t *n,
+		  struct mp_err *err)
+{
+	*asked = false;
+	*uids = NULL;
+	*n = 0;
+	if (!mailimap_has_xgmlabels(im->imap))
+		return 0;
+	*asked = true;
+	return gm_spam_search(im, 0, uids, n, err);
+}
+
 int
 mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n, struct mp_err *err)
 {

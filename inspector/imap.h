@@ -4,7 +4,8 @@
  * Connects with implicit TLS (imaps://) or STARTTLS (imap://, required), verifies the
  * server's certificate chain and host name itself before any credential is sent
  * (libetpan's GnuTLS build verifies nothing), logs in, and reads without changing
- * anything: EXAMINE and BODY.PEEK[] only.  A session is single-threaded.
+ * anything: EXAMINE and BODY.PEEK[] only.  A session is used by one thread at a time
+ * (mp_imap_fetch_many fetches on a thread of its own while the caller verifies).
  */
 #ifndef MP_IMAP_H
 #define MP_IMAP_H
@@ -53,6 +54,22 @@ void mp_imap_folders_free(char **names, bool *is_junk, size_t n);
 int mp_imap_search(struct mp_imap *im, const char *folder, const char *field, const char *value,
 		   uint32_t **uids, size_t *n, struct mp_err *err);
 
+/* A search for mp_imap_query. */
+struct mp_imap_query {
+	const char *field; /* the header field that holds value */
+	const char *value; /* NULL: every message */
+	const char *hint;  /* another field that usually holds value too, searched first, as
+			    * servers tend to have it cached (Message-ID); NULL: none */
+	int64_t since;     /* the message arrived at or after this time (epoch seconds);
+			    * mail older than the day before is skipped.  0: unknown */
+};
+
+/* mp_imap_search with a hint field and a time the message cannot have arrived before.
+ * What the hint finds may be another message: the caller checks, and a second call for
+ * the same value searches `field` itself. */
+int mp_imap_query(struct mp_imap *im, const char *folder, const struct mp_imap_query *q,
+		  uint32_t **uids, size_t *n, struct mp_err *err);
+
 /* Opens `folder` read-only (EXAMINE) afresh, so new messages become visible. */
 int mp_imap_examine(struct mp_imap *im, const char *folder, struct mp_err *err);
 
@@ -60,8 +77,9 @@ int mp_imap_examine(struct mp_imap *im, const char *folder, struct mp_err *err);
  * sent it (CRLF), to fd.  MP_ENOTFOUND when the message is gone. */
 int mp_imap_fetch(struct mp_imap *im, uint32_t uid, int fd, struct mp_err *err);
 
-/* Messages per FETCH command of mp_imap_fetch_many, and the bytes (by RFC822.SIZE) one
- * batch may hold in memory; a single larger message is fetched on its own. */
+/* Messages per FETCH command of mp_imap_fetch_many, and the bytes (by RFC822.SIZE) the
+ * batches held at once (one verified, the next fetched: half each) may take; a single
+ * larger message is fetched on its own. */
 #define MP_IMAP_BATCH 100
 #define MP_IMAP_BATCH_BYTES (16u * 1024 * 1024)
 
@@ -71,7 +89,8 @@ typedef int (*mp_imap_msg_fn)(uint32_t uid, const char *data, size_t len, void *
 
 /* Fetches the messages with these UIDs from the examined folder, BODY.PEEK[] for many
  * messages per command (one round trip per batch instead of one per message), and
- * hands each to fn.  Messages gone in the meantime are skipped. */
+ * hands each to fn, in the order of uids, on the calling thread; the next batch is
+ * fetched by a second thread meanwhile.  Messages gone in the meantime are skipped. */
 int mp_imap_fetch_many(struct mp_imap *im, const uint32_t *uids, size_t n, mp_imap_msg_fn fn,
 		       void *arg, struct mp_err *err);
 
@@ -79,8 +98,28 @@ int mp_imap_fetch_many(struct mp_imap *im, const uint32_t *uids, size_t n, mp_im
  * since the epoch.  MP_ENOTFOUND when the message is gone. */
 int mp_imap_internaldate(struct mp_imap *im, uint32_t uid, int64_t *t, struct mp_err *err);
 
-/* Waits up to ms for the examined folder to change (IDLE where the server has it,
- * otherwise a plain sleep).  Returns 1 if new mail was announced, 0 on timeout. */
+/* Whether the server offers IDLE (RFC 2177). */
+bool mp_imap_has_idle(const struct mp_imap *im);
+
+/* UIDNEXT of the examined folder as its EXAMINE reported it (0: unknown). */
+uint32_t mp_imap_uidnext(const struct mp_imap *im);
+
+/* Sessions one mp_imap_wait_any watches at most, and the longest IDLE before it is
+ * renewed (servers may end an IDLE after 30 minutes, RFC 2177; Dovecot warns at 29). */
+#define MP_IMAP_WAIT_MAX 16
+#define MP_IMAP_IDLE_MAX_MS (25u * 60 * 1000)
+
+/*
+ * Waits up to ms (at most MP_IMAP_IDLE_MAX_MS) for new mail in the examined folder of any
+ * of the n sessions: IDLE on each at once and poll() over their sockets; it returns as
+ * soon as one announces mail or drops, and IDLE has ended on all of them when it returns.
+ * Sessions without IDLE or without an examined folder are skipped (with none left it only
+ * sleeps).  st[i]: 1 new mail announced, 0 nothing, MP_EIO the connection is lost (close
+ * it).  Returns how many announced new mail.
+ */
+int mp_imap_wait_any(struct mp_imap *const *ims, size_t n, unsigned ms, int *st);
+
+/* mp_imap_wait_any on one session: 1 new mail, 0 timeout, MP_EIO lost (err says so). */
 int mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err);
 
 /* Gmail's labels that decide its spam verdict ("\Spam") on a message of the examined
@@ -88,6 +127,12 @@ int mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err);
  * *labels is then a list, maybe empty; elsewhere NULL.  Free with mp_imap_labels_free. */
 int mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n, struct mp_err *err);
 void mp_imap_labels_free(char **labels, size_t n);
+
+/* The same for a whole folder at once (for --all, whose fetching thread owns the session
+ * while messages are verified): *asked says whether the server has X-GM-EXT-1, *uids the
+ * UIDs labelled \Spam, ascending (caller frees). */
+int mp_imap_spam_uids(struct mp_imap *im, bool *asked, uint32_t **uids, size_t *n,
+		      struct mp_err *err);
 
 /* UIDVALIDITY of the examined folder (for the report's source URL). */
 uint32_t mp_imap_uidvalidity(const struct mp_imap *im);
