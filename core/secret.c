@@ -24,7 +24,8 @@ mp_secret_read_private(const char *path, const char *what, size_t max, char **ou
 	*len = 0;
 	if (max == 0 || max == (size_t)-1)
 		return mp_err_set(err, MP_EINVAL, "%s: bad size limit", path);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return mp_err_set(err, errno == ENOENT ? MP_ENOTFOUND : MP_EIO, "%s: %s", path,
 				  strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -55,6 +56,11 @@ mp_secret_read_private(const char *path, const char *what, size_t max, char **ou
 	}
 	if (n > max) {
 		ret = mp_err_set(err, MP_ETOOBIG, "%s: too large for %s", path, what);
+		goto out;
+	}
+	/* A NUL byte would silently cut the secret short where it is used as a string. */
+	if (memchr(buf, '\0', n) != NULL) {
+		ret = mp_err_set(err, MP_EINVAL, "%s: %s holds a NUL byte", path, what);
 		goto out;
 	}
 	buf[n] = '\0';

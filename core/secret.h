@@ -16,6 +16,8 @@
 /*
  * Reads all of `path`, a regular file that only its owner may read (at most max bytes;
  * MP_ETOOBIG beyond).  `what` names it in the error for a readable file ("the DKIM key").
+ * Anything but a regular file (a FIFO is not waited on) and a file holding a NUL byte
+ * are refused (MP_EINVAL).
  * *out is NUL-terminated; free it with mp_free_secret().
  */
 int mp_secret_read_private(const char *path, const char *what, size_t max, char **out,

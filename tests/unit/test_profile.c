@@ -187,8 +187,20 @@ secret_file_modes(void **state)
 	fd = open(path, O_WRONLY | O_TRUNC);
 	close(fd);
 	assert_int_equal(mp_secret_read_file(path, &s, &err), MP_EINVAL);
+	/* a NUL byte would cut the secret short: refused */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "ge\0heim\n", 8), 8);
+	close(fd);
+	assert_int_equal(mp_secret_read_file(path, &s, &err), MP_EINVAL);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, "NUL byte"));
 	unlink(path);
 	assert_int_equal(mp_secret_read_file(path, &s, &err), MP_ENOTFOUND);
+	/* a FIFO is refused at once, not waited on (the test would hang) */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(mp_secret_read_file(path, &s, &err), MP_EINVAL);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	unlink(path);
 	setenv("MP_TEST_SECRET", "pw", 1);
 	assert_int_equal(mp_secret_from_env("MP_TEST_SECRET", &s, &err), 0);
 	assert_string_equal(s, "pw");
