@@ -569,8 +569,12 @@ mp_oauth2_token_run(const char *command, char **token, struct mp_err *err)
 			   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		goto out;
 	}
-	/* The first line, without surrounding blanks. */
-	first = strcspn(buf, "\r\n");
+	/* The first line, without surrounding blanks; a NUL byte in it would cut it short. */
+	for (first = 0; first < n && buf[first] != '\r' && buf[first] != '\n'; first++)
+		if (buf[first] == '\0') {
+			mp_err_set(err, MP_EIO, _("%s printed a NUL byte"), what);
+			goto out;
+		}
 	buf[first] = '\0';
 	while (first > 0 && (buf[first - 1] == ' ' || buf[first - 1] == '\t'))
 		buf[--first] = '\0';

@@ -131,6 +131,9 @@ token_command(void **state)
 	run("echo 'tok en'", MP_EIO, &err);
 	assert_non_null(strstr(err.msg, "spaces"));
 	assert_null(strstr(err.msg, "tok en"));
+	/* a NUL byte would cut the token short: refused, not sent as "tok-3" */
+	run("printf 'tok-3\\0junk\\n'", MP_EIO, &err);
+	assert_non_null(strstr(err.msg, "NUL byte"));
 	run("/nonexistent/token-helper", MP_EIO, &err);
 	assert_non_null(strstr(err.msg, "exit status 127"));
 }
