@@ -8,6 +8,7 @@
 #include "batch.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,41 @@ mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * One line on stderr, terminal-safe: file names, key paths and error details come from
+ * the batch file or the command line, so control characters (C0, DEL, C1) and invalid
+ * UTF-8 become '?'.
+ */
+static void
+say(const char *fmt, ...)
+{
+	char line[2048];
+	const unsigned char *p = (const unsigned char *)line;
+	size_t n, l;
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n = w < 0 ? 0 : (size_t)w < sizeof(line) ? (size_t)w : sizeof(line) - 1;
+	fputs(PROG ": ", stderr);
+	while (n > 0) {
+		l = mp_utf8_seqlen(p, n);
+		if (l == 0 || (l == 1 && (*p < 0x20 || *p == 0x7f)) ||
+		    (l == 2 && p[0] == 0xc2 && p[1] < 0xa0))
+			fputc('?', stderr);
+		else
+			fwrite(p, 1, l, stderr);
+		l = l == 0 ? 1 : l;
+		p += l;
+		n -= l;
+	}
+	fputc('\n', stderr);
+}
+
 static int
 bad_line(const char *file, size_t line, const char *what, const char *arg)
 {
@@ -59,8 +95,7 @@ bad_line(const char *file, size_t line, const char *what, const char *arg)
 	for (i = 0; arg != NULL && arg[i] != '\0' && i + 1 < sizeof(safe); i++)
 		safe[i] = arg[i] > 0x20 && arg[i] < 0x7f ? arg[i] : '?';
 	safe[i] = '\0';
-	fprintf(stderr, PROG ": %s:%zu: %s%s%s\n", file, line, what, arg != NULL ? " " : "",
-		arg != NULL ? safe : "");
+	say("%s:%zu: %s%s%s", file, line, what, arg != NULL ? " " : "", arg != NULL ? safe : "");
 	return 2;
 }
 
@@ -255,7 +290,7 @@ read_batch(const struct dns_batch_cfg *c, struct mp_pfbatch_item **items_out,
 	if (strcmp(c->file, "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(c->file, "r")) == NULL) {
-		fprintf(stderr, PROG ": %s: cannot open the batch file\n", c->file);
+		say("%s: cannot open the batch file", c->file);
 		return 2;
 	}
 	while (status == 0 && (r = read_line(fp, buf)) != 0) {
@@ -307,11 +342,11 @@ read_batch(const struct dns_batch_cfg *c, struct mp_pfbatch_item **items_out,
 		status = parse_tokens(c, tok, ntok, line, &items[n - 1], &bl[n - 1], &last_key);
 	}
 	if (status == 0 && ferror(fp)) {
-		fprintf(stderr, PROG ": %s: cannot read the batch file\n", c->file);
+		say("%s: cannot read the batch file", c->file);
 		status = 2;
 	}
 	if (status == 0 && n == 0) {
-		fprintf(stderr, PROG ": %s: no domains in the batch file\n", c->file);
+		say("%s: no domains in the batch file", c->file);
 		status = 2;
 	}
 	if (fp != stdin)
@@ -409,7 +444,7 @@ dns_batch_run(const struct dns_batch_cfg *c)
 	b.c = c;
 	b.out = stdout;
 	if (c->key != NULL && mp_preflight_key_check(c->key, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
+		say("%s", err.msg);
 		return 2;
 	}
 	if ((status = read_batch(c, &items, &lines, &n)) != 0)
@@ -420,12 +455,12 @@ dns_batch_run(const struct dns_batch_cfg *c)
 	ropts.zone_file = c->zone;
 	ropts.server = c->resolver;
 	if (mp_resolver_new(&res, &ropts, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
+		say("%s", err.msg);
 		status = err.code == MP_ETEMP || err.code == MP_EIO ? 3 : 2;
 		goto out;
 	}
 	if (c->output != NULL && (b.out = fopen(c->output, "w")) == NULL) {
-		fprintf(stderr, PROG ": %s: cannot open for writing\n", c->output);
+		say("%s: cannot open for writing", c->output);
 		status = 3;
 		goto out;
 	}
@@ -440,7 +475,7 @@ dns_batch_run(const struct dns_batch_cfg *c)
 	rc = mp_preflight_batch(res, items, n, c->concurrency, report_one, &b, &err);
 	show_progress(&b, n, true);
 	if (rc != 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
+		say("%s", err.msg);
 		status = rc == MP_EINVAL ? 2 : 3;
 		goto out;
 	}
