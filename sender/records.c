@@ -875,10 +875,20 @@ letter_out(const struct rec_cfg *c, const struct rec_out *o, const char *check, 
 	   struct mp_err *err)
 {
 	struct mp_buf tpl, recs;
-	char path[4096], by_deadline[256];
+	char path[4096], by_deadline[256], contact_line[512];
 	bool nl = strcmp(c->letter, "nl") == 0;
 	int ret;
 
+	/* "Name (address)", or what the profile has of it, else the writer of the letter. */
+	if (c->contact != NULL && c->contact_email != NULL)
+		snprintf(contact_line, sizeof(contact_line), "%s (%s)", c->contact,
+			 c->contact_email);
+	else if (c->contact != NULL || c->contact_email != NULL)
+		snprintf(contact_line, sizeof(contact_line), "%s",
+			 c->contact != NULL ? c->contact : c->contact_email);
+	else
+		snprintf(contact_line, sizeof(contact_line), "%s",
+			 nl ? "de afzender van deze brief" : "the sender of this letter");
 	/* "by 1 December" with a deadline, "as soon as possible" without one. */
 	if (c->deadline != NULL)
 		snprintf(by_deadline, sizeof(by_deadline), "%s %s", nl ? "vóór" : "by",
@@ -925,6 +935,7 @@ letter_out(const struct rec_cfg *c, const struct rec_out *o, const char *check, 
 				 : nl	     ? "zo spoedig mogelijk"
 					     : "as soon as possible"},
 		    {"by_deadline", by_deadline},
+		    {"contact_line", contact_line},
 		    {"domain", o->domain},
 		    {"selector", c->selector},
 		    {"records", mp_buf_cstr(&recs)},
