@@ -86,8 +86,10 @@ mp_pfbase_load(struct mp_pfbase **out, const char *path, struct mp_err *err)
 		}
 		if (json_array_size(json_object_get(d, "dkim")) > MAX_ITEMS ||
 		    json_array_size(json_object_get(d, "problems")) > MAX_ITEMS) {
-			rc = mp_err_set(err, MP_ETOOBIG, _("%s: domain %zu lists more than %d "
-					"selectors or problems"), path, i + 1, MAX_ITEMS);
+			rc = mp_err_set(err, MP_ETOOBIG,
+					_("%s: domain %zu lists more than %d "
+					  "selectors or problems"),
+					path, i + 1, MAX_ITEMS);
 			goto out;
 		}
 	}

@@ -173,7 +173,8 @@ parse_assignment(struct mp_profile *p, const char *section, const char *line, si
 	int ret;
 
 	if (eq == NULL)
-		return mp_err_set(err, MP_EPARSE, _("%s:%u: expected \"key = value\""), name, lineno);
+		return mp_err_set(err, MP_EPARSE, _("%s:%u: expected \"key = value\""), name,
+				  lineno);
 	klen = (size_t)(eq - line);
 	k = mp_trim(line, &klen);
 	vlen = n - (size_t)(eq - line) - 1;
@@ -241,8 +242,8 @@ mp_profile_parse(struct mp_profile *p, const char *text, size_t len, const char 
 		n = nl != NULL ? (size_t)(nl - line) : len - pos;
 		pos += n + (nl != NULL);
 		if (n > MP_PROFILE_LINE_MAX)
-			return mp_err_set(err, MP_ETOOBIG, _("%s:%u: line longer than %d bytes"), name,
-					  lineno, MP_PROFILE_LINE_MAX);
+			return mp_err_set(err, MP_ETOOBIG, _("%s:%u: line longer than %d bytes"),
+					  name, lineno, MP_PROFILE_LINE_MAX);
 		line = mp_trim(line, &n);
 		if (n == 0 || line[0] == '#' || line[0] == ';')
 			continue;
@@ -267,10 +268,11 @@ mp_profile_parse(struct mp_profile *p, const char *text, size_t len, const char 
 			char shown[64];
 
 			printable(shown, sizeof(shown), line, n);
-			return mp_err_set(err, MP_EPARSE,
-					  _("%s:%u: unknown section %s (known: [customer], [sender], "
-					  "[mailbox], [expectations])"),
-					  name, lineno, shown);
+			return mp_err_set(
+			    err, MP_EPARSE,
+			    _("%s:%u: unknown section %s (known: [customer], [sender], "
+			      "[mailbox], [expectations])"),
+			    name, lineno, shown);
 		}
 	}
 	return 0;

@@ -93,7 +93,7 @@ mp_require_parse(const char *list, unsigned *out, struct mp_err *err)
 		else if (n > 0)
 			return mp_err_set(err, MP_EINVAL,
 					  _("unknown check '%.*s' in --require (spf, dkim, dmarc, "
-					  "placement)"),
+					    "placement)"),
 					  (int)(n > 40 ? 40 : n), p);
 		p += n;
 		if (*p == ',')

@@ -199,9 +199,9 @@ parse_tokens(const struct dns_batch_cfg *c, char **tok, size_t ntok, size_t line
 		for (k = 0; k < 4 && !is_opt(tok[i], names[k]); k++)
 			;
 		if (k == 4)
-			return bad_line(c->file, line,
-					tok[i][0] == '-' ? _("unknown option") : _("unexpected word"),
-					tok[i]);
+			return bad_line(
+			    c->file, line,
+			    tok[i][0] == '-' ? _("unknown option") : _("unexpected word"), tok[i]);
 		if ((v = opt_value(tok, ntok, &i, names[k])) == NULL)
 			return bad_line(c->file, line, _("option needs a value:"), names[k]);
 		if ((k == 0 && nsel >= DNS_BATCH_LIST_MAX) ||

@@ -450,8 +450,8 @@ watch_open(struct watch *w, const struct mp_find_opts *o, struct mp_imap *main_i
 		    mp_imap_examine(w->im[i], names[i], &e) != 0) {
 			/* Searched each slice until a later round gets a connection. */
 			if (o->imap.verbose > 0)
-				fprintf(stderr, _("mailproof-inspect: imap: watching %s: %s\n"), names[i],
-					e.msg);
+				fprintf(stderr, _("mailproof-inspect: imap: watching %s: %s\n"),
+					names[i], e.msg);
 			mp_imap_close(w->im[i]);
 			w->im[i] = NULL;
 			w->fails[i]++;
@@ -518,7 +518,8 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 		if (rc == MP_EIO) {
 			/* The connection dropped: reconnect within the wait. */
 			if (o->imap.verbose > 0)
-				fprintf(stderr, _("mailproof-inspect: imap: %s; reconnecting\n"), err->msg);
+				fprintf(stderr, _("mailproof-inspect: imap: %s; reconnecting\n"),
+					err->msg);
 			mp_imap_close(im);
 			im = NULL;
 			if (now_s() >= deadline)
@@ -537,7 +538,7 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 		if (o->progress) {
 			fputc('\r', stderr);
 			fprintf(stderr, _("mailproof-inspect: waiting for %s: %.0f s left  "),
-				o->test_id != NULL	  ? o->test_id
+				o->test_id != NULL	? o->test_id
 				: o->message_id != NULL ? o->message_id
 							: o->from,
 				left);
@@ -562,8 +563,9 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 			if (st[i] >= 0)
 				continue;
 			if (o->imap.verbose > 0)
-				fprintf(stderr, _("mailproof-inspect: imap: connection for %s lost; "
-						  "reconnecting\n"),
+				fprintf(stderr,
+					_("mailproof-inspect: imap: connection for %s lost; "
+					  "reconnecting\n"),
 					names[i]);
 			mp_imap_close(w.im[i]);
 			w.im[i] = NULL;

@@ -245,13 +245,13 @@ connect_secure(struct mp_imap *im, const struct mp_imap_opts *opts, struct mp_er
 		if (r == MAILIMAP_NO_ERROR_AUTHENTICATED)
 			return mp_err_set(err, MP_EIO,
 					  _("%s: the server pre-authenticated a plain "
-					  "connection; refusing to go on without TLS"),
+					    "connection; refusing to go on without TLS"),
 					  im->host);
 		r = mailimap_socket_starttls_with_callback(im->imap, sni_cb, im);
 		if (r != MAILIMAP_NO_ERROR)
 			return mp_err_set(err, MP_EIO,
 					  _("%s: STARTTLS failed or is not offered; "
-					  "refusing to log in without TLS"),
+					    "refusing to log in without TLS"),
 					  im->host);
 	}
 	return verify_peer(im, opts->ca_file, err);
@@ -278,7 +278,8 @@ login(struct mp_imap *im, const struct mp_imap_opts *opts, enum mp_sasl_outcome 
 	if (im->imap->imap_state == MAILIMAP_STATE_AUTHENTICATED)
 		return 0; /* PREAUTH over implicit TLS */
 	if ((rc = mp_imap_auth_caps(im->imap, &caps, err)) != 0) {
-		mp_err_set(err, MP_EIO, _("%s: CAPABILITY failed: %.120s"), im->host, server_text(im));
+		mp_err_set(err, MP_EIO, _("%s: CAPABILITY failed: %.120s"), im->host,
+			   server_text(im));
 		goto out;
 	}
 	if ((rc = mp_imap_auth_choose(opts->auth, oauth, &caps, im->host, &mech, err)) != 0) {
@@ -455,7 +456,8 @@ mp_imap_folders(struct mp_imap *im, const char *const *extra, size_t nextra, cha
 	if ((rc = add_folder(nm, jk, &cnt, "INBOX", false)) != 0)
 		goto out;
 	if (mailimap_list(im->imap, "", "*", &list) != MAILIMAP_NO_ERROR) {
-		rc = mp_err_set(err, MP_EIO, _("%s: LIST failed: %.120s"), im->host, server_text(im));
+		rc = mp_err_set(err, MP_EIO, _("%s: LIST failed: %.120s"), im->host,
+				server_text(im));
 		goto out;
 	}
 	for (it = clist_begin(list); it != NULL; it = clist_next(it)) {
@@ -506,8 +508,8 @@ examine(struct mp_imap *im, const char *folder, struct mp_err *err)
 	im->examined = NULL;
 	vlog(im, "EXAMINE %s", folder);
 	if (mailimap_examine(im->imap, folder) != MAILIMAP_NO_ERROR)
-		return mp_err_set(err, MP_EIO, _("%s: cannot open folder %s: %.120s"), im->host, folder,
-				  server_text(im));
+		return mp_err_set(err, MP_EIO, _("%s: cannot open folder %s: %.120s"), im->host,
+				  folder, server_text(im));
 	im->uidvalidity = im->imap->imap_selection_info != NULL
 				  ? im->imap->imap_selection_info->sel_uidvalidity
 				  : 0;
@@ -800,7 +802,8 @@ mp_imap_fetch(struct mp_imap *im, uint32_t uid, int fd, struct mp_err *err)
 			if (bs->sec_body_part == NULL)
 				continue;
 			if (write_all(fd, bs->sec_body_part, bs->sec_length) != 0) {
-				rc = mp_err_set(err, MP_EIO, _("cannot hold the fetched message: %s"),
+				rc = mp_err_set(err, MP_EIO,
+						_("cannot hold the fetched message: %s"),
 						strerror(errno));
 				goto out;
 			}
@@ -808,7 +811,8 @@ mp_imap_fetch(struct mp_imap *im, uint32_t uid, int fd, struct mp_err *err)
 			break;
 		}
 	}
-	rc = done ? 0 : mp_err_set(err, MP_ENOTFOUND, _("%s: message UID %u is gone"), im->host, uid);
+	rc = done ? 0
+		  : mp_err_set(err, MP_ENOTFOUND, _("%s: message UID %u is gone"), im->host, uid);
 out:
 	if (res != NULL)
 		mailimap_fetch_list_free(res);
