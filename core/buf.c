@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "i18n.h"
 
 void
 mp_buf_init(struct mp_buf *b, size_t max)
@@ -135,12 +136,12 @@ mp_buf_read_file(struct mp_buf *b, const char *path, struct mp_err *err)
 				  strerror(errno));
 	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
 		if ((rc = mp_buf_add(b, chunk, n)) == MP_ETOOBIG)
-			mp_err_set(err, rc, "%s: larger than %zu bytes", path, b->max);
+			mp_err_set(err, rc, _("%s: larger than %zu bytes"), path, b->max);
 		else if (rc != 0)
-			mp_err_set(err, rc, "out of memory");
+			mp_err_set(err, rc, _("out of memory"));
 	}
 	if (rc == 0 && ferror(fp))
-		rc = mp_err_set(err, MP_EIO, "%s: read error", path);
+		rc = mp_err_set(err, MP_EIO, _("%s: read error"), path);
 	fclose(fp);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "util.h"
 
 #define SCHEMA "mailproof/dns-report-1"
@@ -55,38 +56,40 @@ mp_pfbase_load(struct mp_pfbase **out, const char *path, struct mp_err *err)
 	if (rc != 0)
 		goto out;
 	if ((b = calloc(1, sizeof(*b))) == NULL || (b->name = mp_strdup_z(path)) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	b->root = json_loadb(mp_buf_cstr(&data), data.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (b->root == NULL) {
 		clean_ascii(jerr.text);
-		rc = mp_err_set(err, MP_EPARSE, "%s: line %d: not a JSON report: %s", path,
+		rc = mp_err_set(err, MP_EPARSE, _("%s: line %d: not a JSON report: %s"), path,
 				jerr.line, jerr.text);
 		goto out;
 	}
 	schema = json_string_value(json_object_get(b->root, "schema"));
 	if (schema == NULL || strcmp(schema, SCHEMA) != 0) {
-		rc = mp_err_set(err, MP_EPARSE, "%s: not a report of schema " SCHEMA, path);
+		rc = mp_err_set(err, MP_EPARSE, _("%s: not a report of schema %s"), path, SCHEMA);
 		goto out;
 	}
 	b->domains = json_object_get(b->root, "domains");
 	if (!json_is_array(b->domains)) {
-		rc = mp_err_set(err, MP_EPARSE, "%s: no \"domains\" array", path);
+		rc = mp_err_set(err, MP_EPARSE, _("%s: no \"domains\" array"), path);
 		goto out;
 	}
 	for (i = 0; i < json_array_size(b->domains); i++) {
 		json_t *d = json_array_get(b->domains, i);
 
 		if (json_string_value(json_object_get(d, "domain")) == NULL) {
-			rc = mp_err_set(err, MP_EPARSE, "%s: domain %zu has no \"domain\" name",
+			rc = mp_err_set(err, MP_EPARSE, _("%s: domain %zu has no \"domain\" name"),
 					path, i + 1);
 			goto out;
 		}
 		if (json_array_size(json_object_get(d, "dkim")) > MAX_ITEMS ||
 		    json_array_size(json_object_get(d, "problems")) > MAX_ITEMS) {
-			rc = mp_err_set(err, MP_ETOOBIG, "%s: domain %zu lists more than %d "
-					"selectors or problems", path, i + 1, MAX_ITEMS);
+			rc = mp_err_set(err, MP_ETOOBIG,
+					_("%s: domain %zu lists more than %d "
+					  "selectors or problems"),
+					path, i + 1, MAX_ITEMS);
 			goto out;
 		}
 	}
@@ -507,13 +510,13 @@ mp_pfbase_compare(const struct mp_pfbase *b, struct mp_pfrep *r, struct mp_err *
 	int rc = 0;
 
 	if ((r->baseline = mp_strdup_z(b->name)) == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	for (i = 0; bd == NULL && i < json_array_size(b->domains); i++) {
 		json_t *d = json_array_get(b->domains, i);
 		char *name = mp_domain_norm(json_string_value(json_object_get(d, "domain")));
 
 		if (name == NULL)
-			return mp_err_set(err, MP_ENOMEM, "out of memory");
+			return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		if (mp_ieq_z(name, r->domain))
 			bd = d;
 		free(name);
@@ -534,6 +537,6 @@ mp_pfbase_compare(const struct mp_pfbase *b, struct mp_pfrep *r, struct mp_err *
 	rc = cmp_problems(r, json_object_get(bd, "problems"));
 out:
 	if (rc != 0)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	return 0;
 }

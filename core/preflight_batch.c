@@ -20,6 +20,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "resolver.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -175,7 +176,7 @@ wait_dns(struct batch *b, struct mp_err *err)
 	int left = mp_resolver_next_timeout(b->res);
 
 	if (mp_resolver_pending(b->res) == 0)
-		return mp_err_set(err, MP_EINVAL, "internal error: checks wait for no query");
+		return mp_err_set(err, MP_EINVAL, _("internal error: checks wait for no query"));
 	pfd.fd = mp_resolver_fd(b->res);
 	pfd.events = POLLIN;
 	pfd.revents = 0;
@@ -196,7 +197,7 @@ mp_preflight_batch(struct mp_resolver *res, const struct mp_pfbatch_item *items,
 	int rc = 0, failed = 0;
 
 	if (concurrency < 1 || concurrency > MP_PFBATCH_CONCURRENCY_MAX || report == NULL)
-		return mp_err_set(err, MP_EINVAL, "concurrency must be 1..%d",
+		return mp_err_set(err, MP_EINVAL, _("concurrency must be 1..%d"),
 				  MP_PFBATCH_CONCURRENCY_MAX);
 	memset(&b, 0, sizeof(b));
 	b.res = res;
@@ -205,7 +206,7 @@ mp_preflight_batch(struct mp_resolver *res, const struct mp_pfbatch_item *items,
 	tasks = calloc(concurrency, sizeof(*tasks));
 	slots = calloc(window, sizeof(*slots));
 	if (tasks == NULL || slots == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	mp_resolver_set_wait(res, task_wait, &b);
@@ -222,7 +223,7 @@ mp_preflight_batch(struct mp_resolver *res, const struct mp_pfbatch_item *items,
 			if (t->state == T_FREE && next_start < n &&
 			    next_start < next_report + window) {
 				if ((rc = task_start(&b, t, next_start)) != 0) {
-					mp_err_set(err, rc, "out of memory");
+					mp_err_set(err, rc, _("out of memory"));
 					failed = 1;
 					break;
 				}

@@ -137,14 +137,14 @@ write_json(FILE *fp, const struct mp_report_opts *o, const struct mp_pfrep *reps
 	int rc = 0;
 
 	if (arr == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		json_t *d = json_domain(&reps[i]);
 
 		if (d == NULL || json_array_append_new(arr, d) != 0) {
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 			goto out;
 		}
 	}
@@ -369,7 +369,7 @@ mp_pfreport_write_domain(FILE *fp, const struct mp_report_opts *opts, const stru
 	case MP_FMT_JSON:
 		if ((d = json_domain(r)) == NULL ||
 		    (s = json_dumps(d, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 			break;
 		}
 		/* JSON strings hold no raw newline: every one starts a line to indent. */
@@ -391,7 +391,7 @@ mp_pfreport_write_domain(FILE *fp, const struct mp_report_opts *opts, const stru
 	free(s);
 	json_decref(d);
 	if (rc == 0 && ferror(fp))
-		rc = mp_err_set(err, MP_EIO, "cannot write the report");
+		rc = mp_err_set(err, MP_EIO, _("cannot write the report"));
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "util.h"
 
 enum kind { K_STR, K_LIST };
@@ -172,17 +173,18 @@ parse_assignment(struct mp_profile *p, const char *section, const char *line, si
 	int ret;
 
 	if (eq == NULL)
-		return mp_err_set(err, MP_EPARSE, "%s:%u: expected \"key = value\"", name, lineno);
+		return mp_err_set(err, MP_EPARSE, _("%s:%u: expected \"key = value\""), name,
+				  lineno);
 	klen = (size_t)(eq - line);
 	k = mp_trim(line, &klen);
 	vlen = n - (size_t)(eq - line) - 1;
 	v = mp_trim(eq + 1, &vlen);
 	if (section == NULL)
-		return mp_err_set(err, MP_EPARSE, "%s:%u: a setting before the first [section]",
+		return mp_err_set(err, MP_EPARSE, _("%s:%u: a setting before the first [section]"),
 				  name, lineno);
 	if ((key = find_key(section, k, klen)) == NULL) {
 		printable(shown, sizeof(shown), k, klen);
-		return mp_err_set(err, MP_EPARSE, "%s:%u: unknown setting \"%s\" in [%s]", name,
+		return mp_err_set(err, MP_EPARSE, _("%s:%u: unknown setting \"%s\" in [%s]"), name,
 				  lineno, shown, section);
 	}
 	/* A value may be quoted to keep leading or trailing blanks. */
@@ -191,18 +193,18 @@ parse_assignment(struct mp_profile *p, const char *section, const char *line, si
 		vlen -= 2;
 	}
 	if (memchr(v, '\0', vlen) != NULL)
-		return mp_err_set(err, MP_EPARSE, "%s:%u: NUL byte in the value", name, lineno);
+		return mp_err_set(err, MP_EPARSE, _("%s:%u: NUL byte in the value"), name, lineno);
 	if (key->kind == K_LIST) {
 		ret = list_add_all((struct mp_strlist *)(void *)((char *)p + key->off), v, vlen);
 		if (ret == MP_ETOOBIG)
-			return mp_err_set(err, MP_ETOOBIG, "%s:%u: more than %d values for %s",
+			return mp_err_set(err, MP_ETOOBIG, _("%s:%u: more than %d values for %s"),
 					  name, lineno, MP_PROFILE_LIST_MAX, key->name);
 		if (ret != 0)
-			return mp_err_set(err, ret, "out of memory");
+			return mp_err_set(err, ret, _("out of memory"));
 		return 0;
 	}
 	if (seen[key - keys])
-		return mp_err_set(err, MP_EPARSE, "%s:%u: %s is set twice in [%s]", name, lineno,
+		return mp_err_set(err, MP_EPARSE, _("%s:%u: %s is set twice in [%s]"), name, lineno,
 				  key->name, section);
 	seen[key - keys] = true;
 	{
@@ -210,7 +212,7 @@ parse_assignment(struct mp_profile *p, const char *section, const char *line, si
 		char *s = mp_strndup(v, vlen);
 
 		if (s == NULL)
-			return mp_err_set(err, MP_ENOMEM, "out of memory");
+			return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		free(*slot);
 		*slot = s;
 	}
@@ -228,7 +230,7 @@ mp_profile_parse(struct mp_profile *p, const char *text, size_t len, const char 
 	int ret;
 
 	if (len > MP_PROFILE_MAX)
-		return mp_err_set(err, MP_ETOOBIG, "%s: larger than %d bytes", name,
+		return mp_err_set(err, MP_ETOOBIG, _("%s: larger than %d bytes"), name,
 				  MP_PROFILE_MAX);
 	/* A UTF-8 byte order mark, as some editors write it. */
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
@@ -240,8 +242,8 @@ mp_profile_parse(struct mp_profile *p, const char *text, size_t len, const char 
 		n = nl != NULL ? (size_t)(nl - line) : len - pos;
 		pos += n + (nl != NULL);
 		if (n > MP_PROFILE_LINE_MAX)
-			return mp_err_set(err, MP_ETOOBIG, "%s:%u: line longer than %d bytes", name,
-					  lineno, MP_PROFILE_LINE_MAX);
+			return mp_err_set(err, MP_ETOOBIG, _("%s:%u: line longer than %d bytes"),
+					  name, lineno, MP_PROFILE_LINE_MAX);
 		line = mp_trim(line, &n);
 		if (n == 0 || line[0] == '#' || line[0] == ';')
 			continue;
@@ -252,7 +254,7 @@ mp_profile_parse(struct mp_profile *p, const char *text, size_t len, const char 
 			continue;
 		}
 		if (line[n - 1] != ']')
-			return mp_err_set(err, MP_EPARSE, "%s:%u: a section header ends in ']'",
+			return mp_err_set(err, MP_EPARSE, _("%s:%u: a section header ends in ']'"),
 					  name, lineno);
 		section = NULL;
 		for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
@@ -266,10 +268,11 @@ mp_profile_parse(struct mp_profile *p, const char *text, size_t len, const char 
 			char shown[64];
 
 			printable(shown, sizeof(shown), line, n);
-			return mp_err_set(err, MP_EPARSE,
-					  "%s:%u: unknown section %s (known: [customer], [sender], "
-					  "[mailbox], [expectations])",
-					  name, lineno, shown);
+			return mp_err_set(
+			    err, MP_EPARSE,
+			    _("%s:%u: unknown section %s (known: [customer], [sender], "
+			      "[mailbox], [expectations])"),
+			    name, lineno, shown);
 		}
 	}
 	return 0;
@@ -287,12 +290,12 @@ mp_profile_load(struct mp_profile *p, const char *path, struct mp_err *err)
 		return mp_err_set(err, errno == ENOENT ? MP_ENOTFOUND : MP_EIO, "%s: %s", path,
 				  strerror(errno));
 	if ((text = malloc(MP_PROFILE_MAX + 1)) == NULL) {
-		ret = mp_err_set(err, MP_ENOMEM, "out of memory");
+		ret = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	len = fread(text, 1, MP_PROFILE_MAX + 1, fp);
 	if (ferror(fp)) {
-		ret = mp_err_set(err, MP_EIO, "%s: read error", path);
+		ret = mp_err_set(err, MP_EIO, _("%s: read error"), path);
 		goto out;
 	}
 	ret = mp_profile_parse(p, text, len, path, err);

@@ -283,7 +283,7 @@ mp_report_open(struct mp_report **out, FILE *fp, const struct mp_report_opts *op
 	*out = NULL;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	r->fp = fp;
 	r->opts = *opts;
 	switch (opts->format) {
@@ -521,7 +521,7 @@ add_json(struct mp_report *r, const struct mp_msgrep *m, struct mp_err *err)
 	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (s == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	fputs(r->count > 0 ? ",\n    " : "\n    ", r->fp);
 	put_indented(r->fp, s, strlen(s));
 	free(s);
@@ -1008,7 +1008,7 @@ mp_report_add(struct mp_report *r, const struct mp_msgrep *m, struct mp_err *err
 	if (!m->pass)
 		r->failed++;
 	if (rc == 0 && ferror(r->fp))
-		rc = mp_err_set(err, MP_EIO, "cannot write the report");
+		rc = mp_err_set(err, MP_EIO, _("cannot write the report"));
 	return rc;
 }
 
@@ -1039,7 +1039,7 @@ mp_report_close(struct mp_report *r, struct mp_err *err)
 		break;
 	}
 	if (fflush(r->fp) != 0 || ferror(r->fp))
-		rc = mp_err_set(err, MP_EIO, "cannot write the report");
+		rc = mp_err_set(err, MP_EIO, _("cannot write the report"));
 	free(r);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "util.h"
 
 int
@@ -23,23 +24,23 @@ mp_secret_read_private(const char *path, const char *what, size_t max, char **ou
 	*out = NULL;
 	*len = 0;
 	if (max == 0 || max == (size_t)-1)
-		return mp_err_set(err, MP_EINVAL, "%s: bad size limit", path);
+		return mp_err_set(err, MP_EINVAL, _("%s: bad size limit"), path);
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return mp_err_set(err, errno == ENOENT ? MP_ENOTFOUND : MP_EIO, "%s: %s", path,
 				  strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		ret = mp_err_set(err, MP_EINVAL, "%s: not a regular file", path);
+		ret = mp_err_set(err, MP_EINVAL, _("%s: not a regular file"), path);
 		goto out;
 	}
 	/* Checked on the open descriptor, so a rename in between cannot fool it. */
 	if ((st.st_mode & 077) != 0) {
-		ret = mp_err_set(err, MP_EINVAL, "%s: others can read %s; chmod 600 it first",
+		ret = mp_err_set(err, MP_EINVAL, _("%s: others can read %s; chmod 600 it first"),
 				 path, what);
 		goto out;
 	}
 	if ((buf = malloc(max + 1)) == NULL) {
-		ret = mp_err_set(err, MP_ENOMEM, "out of memory");
+		ret = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	while (n <= max) {
@@ -55,12 +56,12 @@ mp_secret_read_private(const char *path, const char *what, size_t max, char **ou
 		n += (size_t)r;
 	}
 	if (n > max) {
-		ret = mp_err_set(err, MP_ETOOBIG, "%s: too large for %s", path, what);
+		ret = mp_err_set(err, MP_ETOOBIG, _("%s: too large for %s"), path, what);
 		goto out;
 	}
 	/* A NUL byte would silently cut the secret short where it is used as a string. */
 	if (memchr(buf, '\0', n) != NULL) {
-		ret = mp_err_set(err, MP_EINVAL, "%s: %s holds a NUL byte", path, what);
+		ret = mp_err_set(err, MP_EINVAL, _("%s: %s holds a NUL byte"), path, what);
 		goto out;
 	}
 	buf[n] = '\0';
@@ -85,14 +86,14 @@ mp_secret_read_file(const char *path, char **out, struct mp_err *err)
 	int ret;
 
 	*out = NULL;
-	if ((ret = mp_secret_read_private(path, "the password file", MP_SECRET_MAX, &all, &len,
+	if ((ret = mp_secret_read_private(path, _("the password file"), MP_SECRET_MAX, &all, &len,
 					  err)) != 0)
 		return ret;
 	len = strcspn(all, "\r\n");
 	if (len == 0)
-		ret = mp_err_set(err, MP_EINVAL, "%s: the password file is empty", path);
+		ret = mp_err_set(err, MP_EINVAL, _("%s: the password file is empty"), path);
 	else if ((*out = mp_strndup(all, len)) == NULL)
-		ret = mp_err_set(err, MP_ENOMEM, "out of memory");
+		ret = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	mp_free_secret(all);
 	return ret;
 }
@@ -104,10 +105,10 @@ mp_secret_from_env(const char *name, char **out, struct mp_err *err)
 
 	*out = NULL;
 	if (v == NULL || *v == '\0')
-		return mp_err_set(err, MP_ENOTFOUND, "$%s is not set", name);
+		return mp_err_set(err, MP_ENOTFOUND, _("$%s is not set"), name);
 	if (strlen(v) > MP_SECRET_MAX)
-		return mp_err_set(err, MP_ETOOBIG, "$%s is too long", name);
+		return mp_err_set(err, MP_ETOOBIG, _("$%s is too long"), name);
 	if ((*out = mp_strdup_z(v)) == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	return 0;
 }

@@ -92,15 +92,15 @@ mp_require_parse(const char *list, unsigned *out, struct mp_err *err)
 			bits |= MP_CHECK_PLACEMENT;
 		else if (n > 0)
 			return mp_err_set(err, MP_EINVAL,
-					  "unknown check '%.*s' in --require (spf, dkim, dmarc, "
-					  "placement)",
+					  _("unknown check '%.*s' in --require (spf, dkim, dmarc, "
+					    "placement)"),
 					  (int)(n > 40 ? 40 : n), p);
 		p += n;
 		if (*p == ',')
 			p++;
 	}
 	if (bits == 0)
-		return mp_err_set(err, MP_EINVAL, "--require needs at least one check");
+		return mp_err_set(err, MP_EINVAL, _("--require needs at least one check"));
 	*out = bits;
 	return 0;
 }
@@ -115,7 +115,7 @@ mp_verifier_new(struct mp_verifier **out, struct mp_resolver *res,
 	*out = NULL;
 	v = calloc(1, sizeof(*v));
 	if (v == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	v->res = res;
 	v->authserv = opts->authserv_ids;
 	v->nauthserv = opts->nauthserv;
@@ -360,7 +360,7 @@ read_authres(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 		if (ok && i >= c->outside) {
 			ok = false;
 			if (below_id == NULL)
-				below_id = id != NULL ? id : "no authserv-id";
+				below_id = id != NULL ? id : _("no authserv-id");
 		}
 		c->ar_trusted[c->nar] = ok;
 		any = any || ok;
@@ -830,7 +830,7 @@ check_dkim(struct mp_verifier *v, struct check *c, struct mp_msgrep *rep)
 					  _("The DKIM key of d=%s s=%s could not be fetched: %s."),
 					  g->domain ? g->domain : "?",
 					  g->selector ? g->selector : "?",
-					  g->error ? g->error : "DNS failure");
+					  g->error ? g->error : _("DNS failure"));
 		}
 	}
 	/* A failing signature matters when no aligned one passes. */
@@ -1082,7 +1082,7 @@ compare_dkim(struct mp_verifier *v, const struct check *c, struct mp_msgrep *rep
 						  _("The receiver (%s) reports dkim=%s for d=%s, "
 						    "mailproof finds %s."),
 						  ar_name(c, i), res, dom,
-						  ours_pass ? "pass" : "no passing signature");
+						  ours_pass ? "pass" : _("no passing signature"));
 		}
 	}
 	if (!aligned_pass && fail_res != NULL)
@@ -1306,7 +1306,7 @@ mp_verifier_check(struct mp_verifier *v, struct mp_msg *msg, struct mp_msgrep *r
 	read_authres(v, &c, rep);
 	fill_ar(&c, rep);
 	if ((rc = read_provider(v, &c, rep)) != 0) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	if ((rc = run_dkim(v, &c, msg, err)) != 0) {
@@ -1341,7 +1341,7 @@ mp_verifier_check(struct mp_verifier *v, struct mp_msg *msg, struct mp_msgrep *r
 	rep->pass = (rep->passed & rep->checked) == rep->checked;
 	rc = c.temp ? MP_ETEMP : 0;
 	if (fill_hops(&c, rep) != 0)
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 out:
 	check_dispose(&c);
 	v->labels = NULL;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "preflight.h"
 #include "preflight_batch.h"
 #include "preflight_report.h"
@@ -188,9 +189,9 @@ parse_tokens(const struct dns_batch_cfg *c, char **tok, size_t ntok, size_t line
 	struct mp_err err = {0};
 
 	if (tok[0][0] == '-')
-		return bad_line(c->file, line, "a line starts with the domain, not", tok[0]);
+		return bad_line(c->file, line, _("a line starts with the domain, not"), tok[0]);
 	if (mp_zone_name_norm(tok[0], strlen(tok[0]), norm) != 0 || norm[0] == '\0')
-		return bad_line(c->file, line, "not a domain name:", tok[0]);
+		return bad_line(c->file, line, _("not a domain name:"), tok[0]);
 	for (i = 1; i < ntok; i++) {
 		static const char *const names[] = {"--selector", "--ip", "--include", "--key"};
 		size_t k;
@@ -198,32 +199,32 @@ parse_tokens(const struct dns_batch_cfg *c, char **tok, size_t ntok, size_t line
 		for (k = 0; k < 4 && !is_opt(tok[i], names[k]); k++)
 			;
 		if (k == 4)
-			return bad_line(c->file, line,
-					tok[i][0] == '-' ? "unknown option" : "unexpected word",
-					tok[i]);
+			return bad_line(
+			    c->file, line,
+			    tok[i][0] == '-' ? _("unknown option") : _("unexpected word"), tok[i]);
 		if ((v = opt_value(tok, ntok, &i, names[k])) == NULL)
-			return bad_line(c->file, line, "option needs a value:", names[k]);
+			return bad_line(c->file, line, _("option needs a value:"), names[k]);
 		if ((k == 0 && nsel >= DNS_BATCH_LIST_MAX) ||
 		    (k == 1 && nip >= DNS_BATCH_LIST_MAX) || (k == 2 && ninc >= DNS_BATCH_LIST_MAX))
-			return bad_line(c->file, line, "too many values of", names[k]);
+			return bad_line(c->file, line, _("too many values of"), names[k]);
 		switch (k) {
 		case 0:
 			/* One label: the selector is the part before "._domainkey.". */
 			if (mp_zone_name_norm(v, strlen(v), norm) != 0 || norm[0] == '\0' ||
 			    strchr(norm, '.') != NULL)
-				return bad_line(c->file, line, "not a DKIM selector:", v);
+				return bad_line(c->file, line, _("not a DKIM selector:"), v);
 			sel[nsel++] = v;
 			have_sel = true;
 			break;
 		case 1:
 			if (!valid_ip(v))
-				return bad_line(c->file, line, "not an IP address:", v);
+				return bad_line(c->file, line, _("not an IP address:"), v);
 			ip[nip++] = v;
 			have_ip = true;
 			break;
 		case 2:
 			if (mp_zone_name_norm(v, strlen(v), norm) != 0 || norm[0] == '\0')
-				return bad_line(c->file, line, "not a domain name:", v);
+				return bad_line(c->file, line, _("not a domain name:"), v);
 			inc[ninc++] = v;
 			have_inc = true;
 			break;
@@ -241,7 +242,7 @@ parse_tokens(const struct dns_batch_cfg *c, char **tok, size_t ntok, size_t line
 	if (nsel + nip + ninc > 0) {
 		bl->lists = calloc(nsel + nip + ninc, sizeof(*bl->lists));
 		if (bl->lists == NULL) {
-			fprintf(stderr, PROG ": out of memory\n");
+			fprintf(stderr, PROG ": %s\n", _("out of memory"));
 			return 3;
 		}
 		memcpy(bl->lists, sel, nsel * sizeof(*sel));
@@ -290,7 +291,7 @@ read_batch(const struct dns_batch_cfg *c, struct mp_pfbatch_item **items_out,
 	if (strcmp(c->file, "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(c->file, "r")) == NULL) {
-		say("%s: cannot open the batch file", c->file);
+		say(_("%s: cannot open the batch file"), c->file);
 		return 2;
 	}
 	while (status == 0 && (r = read_line(fp, buf)) != 0) {
@@ -299,18 +300,18 @@ read_batch(const struct dns_batch_cfg *c, struct mp_pfbatch_item **items_out,
 
 		line++;
 		if (r == -1) {
-			status = bad_line(c->file, line, "line longer than 4096 bytes", NULL);
+			status = bad_line(c->file, line, _("line longer than 4096 bytes"), NULL);
 			break;
 		}
 		if (r == -2) {
-			status = bad_line(c->file, line, "NUL byte in the line", NULL);
+			status = bad_line(c->file, line, _("NUL byte in the line"), NULL);
 			break;
 		}
 		p = buf + strspn(buf, " \t");
 		if (*p == '\0' || *p == '#')
 			continue;
 		if (n >= DNS_BATCH_DOMAINS_MAX) {
-			status = bad_line(c->file, line, "more than 100000 domains", NULL);
+			status = bad_line(c->file, line, _("more than 100000 domains"), NULL);
 			break;
 		}
 		if (n == cap) {
@@ -322,7 +323,7 @@ read_batch(const struct dns_batch_cfg *c, struct mp_pfbatch_item **items_out,
 				items = ni;
 			nb = ni != NULL ? realloc(bl, ncap * sizeof(*nb)) : NULL;
 			if (nb == NULL) {
-				fprintf(stderr, PROG ": out of memory\n");
+				fprintf(stderr, PROG ": %s\n", _("out of memory"));
 				status = 3;
 				break;
 			}
@@ -332,7 +333,7 @@ read_batch(const struct dns_batch_cfg *c, struct mp_pfbatch_item **items_out,
 		memset(&items[n], 0, sizeof(items[n]));
 		memset(&bl[n], 0, sizeof(bl[n]));
 		if ((text = bl[n].text = mp_strdup_z(p)) == NULL) {
-			fprintf(stderr, PROG ": out of memory\n");
+			fprintf(stderr, PROG ": %s\n", _("out of memory"));
 			status = 3;
 			break;
 		}
@@ -342,11 +343,11 @@ read_batch(const struct dns_batch_cfg *c, struct mp_pfbatch_item **items_out,
 		status = parse_tokens(c, tok, ntok, line, &items[n - 1], &bl[n - 1], &last_key);
 	}
 	if (status == 0 && ferror(fp)) {
-		say("%s: cannot read the batch file", c->file);
+		say(_("%s: cannot read the batch file"), c->file);
 		status = 2;
 	}
 	if (status == 0 && n == 0) {
-		say("%s: no domains in the batch file", c->file);
+		say(_("%s: no domains in the batch file"), c->file);
 		status = 2;
 	}
 	if (fp != stdin)
@@ -372,7 +373,8 @@ show_progress(struct batch_run *b, size_t done, bool last)
 		return;
 	b->last_ms = now;
 	secs = (double)(now - b->start_ms) / 1000.0;
-	fprintf(stderr, "\r" PROG ": %zu/%zu domains checked, %.0f/s ", done, b->n,
+	fprintf(stderr, "\r" PROG ": ");
+	fprintf(stderr, _("%zu/%zu domains checked, %.0f/s "), done, b->n,
 		secs > 0 ? (double)done / secs : 0.0);
 	if (last)
 		fputs("\r\033[K", stderr);
@@ -424,8 +426,13 @@ write_tail(struct batch_run *b)
 	else if (b->c->format == MP_FMT_JUNIT)
 		fputs("</testsuites>\n", b->out);
 	else
-		fprintf(b->out, "%zu domain%s: %zu pass, %zu fail (%zu with a failed DNS lookup)\n",
-			b->n, b->n == 1 ? "" : "s", b->passed, b->failed, b->tempfailed);
+		fprintf(b->out,
+			mp_i18n_ngettext("%zu domain: %zu pass, %zu fail (%zu with a failed DNS "
+					 "lookup)\n",
+					 "%zu domains: %zu pass, %zu fail (%zu with a failed DNS "
+					 "lookup)\n",
+					 b->n),
+			b->n, b->passed, b->failed, b->tempfailed);
 }
 
 int
@@ -460,7 +467,7 @@ dns_batch_run(const struct dns_batch_cfg *c)
 		goto out;
 	}
 	if (c->output != NULL && (b.out = fopen(c->output, "w")) == NULL) {
-		say("%s: cannot open for writing", c->output);
+		say(_("%s: cannot open for writing"), c->output);
 		status = 3;
 		goto out;
 	}
@@ -481,7 +488,7 @@ dns_batch_run(const struct dns_batch_cfg *c)
 	}
 	write_tail(&b);
 	if (fflush(b.out) != 0 || ferror(b.out)) {
-		fprintf(stderr, PROG ": cannot write the report\n");
+		fprintf(stderr, PROG ": %s\n", _("cannot write the report"));
 		status = 3;
 		goto out;
 	}
@@ -490,17 +497,26 @@ dns_batch_run(const struct dns_batch_cfg *c)
 		double secs = (double)(mono_ms() - b.start_ms) / 1000.0;
 
 		mp_resolver_stats(res, &hits, &misses);
+		fputs(PROG ": ", stderr);
 		fprintf(stderr,
-			PROG ": %zu domains in %.2f s (%.0f domains/s), %lu DNS queries, "
-			     "%lu from the cache\n",
+			mp_i18n_ngettext("%zu domain in %.2f s (%.0f domains/s), %lu DNS queries, "
+					 "%lu from the cache\n",
+					 "%zu domains in %.2f s (%.0f domains/s), %lu DNS queries, "
+					 "%lu from the cache\n",
+					 n),
 			n, secs, secs > 0 ? (double)n / secs : 0.0, misses, hits);
 	}
 	status = b.tempfailed > 0 ? 3 : b.failed > 0 ? 1 : 0;
-	if (b.tempfailed > 0)
+	if (b.tempfailed > 0) {
+		fputs(PROG ": ", stderr);
 		fprintf(stderr,
-			PROG ": %zu domain%s had a failed DNS lookup; their results are "
-			     "incomplete\n",
-			b.tempfailed, b.tempfailed == 1 ? "" : "s");
+			mp_i18n_ngettext("%zu domain had a failed DNS lookup; its result is "
+					 "incomplete\n",
+					 "%zu domains had a failed DNS lookup; their results are "
+					 "incomplete\n",
+					 b.tempfailed),
+			b.tempfailed);
+	}
 out:
 	if (b.out != stdout && b.out != NULL && fclose(b.out) != 0 && status == 0)
 		status = 3;

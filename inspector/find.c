@@ -193,13 +193,13 @@ check_data(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_repo
 		w = pwrite(fd, data + off, len - off, (off_t)off);
 		if (w <= 0) {
 			free(url);
-			return mp_err_set(err, MP_EIO, "cannot hold the fetched message");
+			return mp_err_set(err, MP_EIO, _("cannot hold the fetched message"));
 		}
 		off += (size_t)w;
 	}
 	if (ftruncate(fd, (off_t)len) != 0) {
 		free(url);
-		return mp_err_set(err, MP_EIO, "cannot hold the fetched message");
+		return mp_err_set(err, MP_EIO, _("cannot hold the fetched message"));
 	}
 	return check_fd(o, ver, rep, fd, folder, junk, url, failed, temp, err);
 }
@@ -263,7 +263,7 @@ check_one(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier *
 	size_t nl = 0;
 
 	if (fd < 0)
-		return mp_err_set(err, MP_EIO, "cannot hold the fetched message");
+		return mp_err_set(err, MP_EIO, _("cannot hold the fetched message"));
 	rc = mp_imap_fetch(im, uid, fd, err);
 	if (rc == MP_ENOTFOUND) {
 		close(fd);
@@ -348,7 +348,7 @@ search_once(struct mp_imap *im, const struct mp_find_opts *o, struct mp_verifier
 
 			if (a.fd < 0) {
 				free(uids);
-				rc = mp_err_set(err, MP_EIO, "cannot hold the fetched messages");
+				rc = mp_err_set(err, MP_EIO, _("cannot hold the fetched messages"));
 				break;
 			}
 			rc = mp_imap_spam_uids(im, &a.gm_asked, &gm, &ngm, err);
@@ -450,8 +450,8 @@ watch_open(struct watch *w, const struct mp_find_opts *o, struct mp_imap *main_i
 		    mp_imap_examine(w->im[i], names[i], &e) != 0) {
 			/* Searched each slice until a later round gets a connection. */
 			if (o->imap.verbose > 0)
-				fprintf(stderr, "mailproof-inspect: imap: watching %s: %s\n", names[i],
-					e.msg);
+				fprintf(stderr, _("mailproof-inspect: imap: watching %s: %s\n"),
+					names[i], e.msg);
 			mp_imap_close(w->im[i]);
 			w->im[i] = NULL;
 			w->fails[i]++;
@@ -506,7 +506,7 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 			}
 			if (rc != 0) {
 				/* Refusals (TLS, login, usage) are final; a lost server is retried. */
-				if (rc != MP_EIO || strstr(err->msg, "cannot connect") == NULL ||
+				if (rc != MP_EIO || !mp_imap_last_open_unreachable() ||
 				    now_s() + RETRY_MS / 1000.0 >= deadline)
 					goto out;
 				sleep_ms(RETRY_MS);
@@ -518,7 +518,8 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 		if (rc == MP_EIO) {
 			/* The connection dropped: reconnect within the wait. */
 			if (o->imap.verbose > 0)
-				fprintf(stderr, "mailproof-inspect: imap: %s; reconnecting\n", err->msg);
+				fprintf(stderr, _("mailproof-inspect: imap: %s; reconnecting\n"),
+					err->msg);
 			mp_imap_close(im);
 			im = NULL;
 			if (now_s() >= deadline)
@@ -535,8 +536,9 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 		if (left <= 0)
 			break;
 		if (o->progress) {
-			fprintf(stderr, "\rmailproof-inspect: waiting for %s: %.0f s left  ",
-				o->test_id != NULL	  ? o->test_id
+			fputc('\r', stderr);
+			fprintf(stderr, _("mailproof-inspect: waiting for %s: %.0f s left  "),
+				o->test_id != NULL	? o->test_id
 				: o->message_id != NULL ? o->message_id
 							: o->from,
 				left);
@@ -561,8 +563,9 @@ mp_find_run(const struct mp_find_opts *o, struct mp_verifier *ver, struct mp_rep
 			if (st[i] >= 0)
 				continue;
 			if (o->imap.verbose > 0)
-				fprintf(stderr, "mailproof-inspect: imap: connection for %s lost; "
-						"reconnecting\n",
+				fprintf(stderr,
+					_("mailproof-inspect: imap: connection for %s lost; "
+					  "reconnecting\n"),
 					names[i]);
 			mp_imap_close(w.im[i]);
 			w.im[i] = NULL;

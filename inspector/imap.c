@@ -25,6 +25,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "i18n.h"
 #include "provider.h"
 #include "util.h"
 
@@ -51,6 +52,9 @@ struct mp_imap {
 };
 
 #define RECENT_WINDOW 200 /* newest UIDs searched first: the test message is recent */
+
+/* Set by mp_imap_open: see mp_imap_last_open_unreachable(). */
+static _Thread_local bool last_open_unreachable;
 
 static void vlog(const struct mp_imap *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -87,16 +91,16 @@ parse_url(struct mp_imap *im, const char *url, struct mp_err *err)
 		p = url + 7;
 	} else {
 		return mp_err_set(err, MP_EINVAL,
-				  "--imap must start with imaps:// or imap:// (STARTTLS)");
+				  _("--imap must start with imaps:// or imap:// (STARTTLS)"));
 	}
 	end = p + strcspn(p, "/?#");
 	if (*end != '\0' && !(end[0] == '/' && end[1] == '\0'))
-		return mp_err_set(err, MP_EINVAL, "--imap takes only a host and a port");
+		return mp_err_set(err, MP_EINVAL, _("--imap takes only a host and a port"));
 	if (*p == '[') {
 		host = p + 1;
 		colon = memchr(host, ']', (size_t)(end - host));
 		if (colon == NULL)
-			return mp_err_set(err, MP_EINVAL, "--imap: unterminated [IPv6 address]");
+			return mp_err_set(err, MP_EINVAL, _("--imap: unterminated [IPv6 address]"));
 		hn = (size_t)(colon - host);
 		colon = colon[1] == ':' ? colon + 1 : NULL;
 	} else {
@@ -105,13 +109,13 @@ parse_url(struct mp_imap *im, const char *url, struct mp_err *err)
 		hn = (size_t)((colon != NULL ? colon : end) - host);
 	}
 	if (hn == 0 || hn > HOST_MAX)
-		return mp_err_set(err, MP_EINVAL, "--imap: missing or too long host name");
+		return mp_err_set(err, MP_EINVAL, _("--imap: missing or too long host name"));
 	memcpy(im->host, host, hn);
 	im->host[hn] = '\0';
 	if (colon != NULL) {
 		port = strtoul(colon + 1, &e, 10);
 		if (e != end || port == 0 || port > 65535)
-			return mp_err_set(err, MP_EINVAL, "--imap: bad port");
+			return mp_err_set(err, MP_EINVAL, _("--imap: bad port"));
 		im->port = (uint16_t)port;
 	}
 	return 0;
@@ -146,14 +150,14 @@ verify_peer(struct mp_imap *im, const char *ca_file, struct mp_err *err)
 	int rc = MP_EIO, vr;
 
 	if (chain == NULL || carray_count(chain) == 0) {
-		mp_err_set(err, MP_EIO, "%s: the server presented no certificate", im->host);
+		mp_err_set(err, MP_EIO, _("%s: the server presented no certificate"), im->host);
 		goto out;
 	}
 	untrusted = sk_X509_new_null();
 	store = X509_STORE_new();
 	ctx = X509_STORE_CTX_new();
 	if (untrusted == NULL || store == NULL || ctx == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	for (i = 0; i < carray_count(chain); i++) {
@@ -162,7 +166,7 @@ verify_peer(struct mp_imap *im, const char *ca_file, struct mp_err *err)
 		X509 *x = d2i_X509(NULL, &p, (long)der->len);
 
 		if (x == NULL) {
-			mp_err_set(err, MP_EIO, "%s: the server's certificate cannot be decoded",
+			mp_err_set(err, MP_EIO, _("%s: the server's certificate cannot be decoded"),
 				   im->host);
 			goto out;
 		}
@@ -170,18 +174,18 @@ verify_peer(struct mp_imap *im, const char *ca_file, struct mp_err *err)
 			leaf = x;
 		else if (!sk_X509_push(untrusted, x)) {
 			X509_free(x);
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 			goto out;
 		}
 	}
 	if (ca_file != NULL ? X509_STORE_load_file(store, ca_file) != 1
 			    : X509_STORE_set_default_paths(store) != 1) {
-		mp_err_set(err, MP_EIO, "%s: cannot load the CA certificates",
-			   ca_file != NULL ? ca_file : "system store");
+		mp_err_set(err, MP_EIO, _("%s: cannot load the CA certificates"),
+			   ca_file != NULL ? ca_file : _("system store"));
 		goto out;
 	}
 	if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
@@ -191,9 +195,9 @@ verify_peer(struct mp_imap *im, const char *ca_file, struct mp_err *err)
 		X509_VERIFY_PARAM_set1_host(X509_STORE_CTX_get0_param(ctx), im->host, 0);
 	if (X509_verify_cert(ctx) != 1) {
 		vr = X509_STORE_CTX_get_error(ctx);
-		mp_err_set(err, MP_EIO, "%s: certificate not trusted: %s%s", im->host,
+		mp_err_set(err, MP_EIO, _("%s: certificate not trusted: %s%s"), im->host,
 			   X509_verify_cert_error_string(vr),
-			   ca_file == NULL ? " (use --ca-file for a private CA)" : "");
+			   ca_file == NULL ? _(" (use --ca-file for a private CA)") : "");
 		goto out;
 	}
 	vlog(im, "certificate of %s verified", im->host);
@@ -214,7 +218,7 @@ server_text(const struct mp_imap *im)
 {
 	const char *t = im->imap != NULL ? im->imap->imap_response : NULL;
 
-	return t != NULL && *t != '\0' ? t : "no reason given";
+	return t != NULL && *t != '\0' ? t : _("no reason given");
 }
 
 /* Connects, secures the connection and verifies the server's certificate. */
@@ -224,28 +228,30 @@ connect_secure(struct mp_imap *im, const struct mp_imap_opts *opts, struct mp_er
 	int r;
 
 	if ((im->imap = mailimap_new(0, NULL)) == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	mailimap_set_timeout(im->imap, opts->timeout_s > 0 ? opts->timeout_s : 30);
 	vlog(im, "connecting to %s", opts->url);
 	if (im->implicit_tls)
 		r = mailimap_ssl_connect_with_callback(im->imap, im->host, im->port, sni_cb, im);
 	else
 		r = mailimap_socket_connect(im->imap, im->host, im->port);
-	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED)
-		return mp_err_set(err, MP_EIO, "%s:%u: cannot connect%s", im->host, im->port,
-				  r == MAILIMAP_ERROR_SSL ? " (TLS handshake failed)" : "");
+	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
+		last_open_unreachable = true;
+		return mp_err_set(err, MP_EIO, _("%s:%u: cannot connect%s"), im->host, im->port,
+				  r == MAILIMAP_ERROR_SSL ? _(" (TLS handshake failed)") : "");
+	}
 	if (!im->implicit_tls) {
 		/* PREAUTH on a plain connection leaves no way to secure it (RFC 3501 6.2.1). */
 		if (r == MAILIMAP_NO_ERROR_AUTHENTICATED)
 			return mp_err_set(err, MP_EIO,
-					  "%s: the server pre-authenticated a plain "
-					  "connection; refusing to go on without TLS",
+					  _("%s: the server pre-authenticated a plain "
+					    "connection; refusing to go on without TLS"),
 					  im->host);
 		r = mailimap_socket_starttls_with_callback(im->imap, sni_cb, im);
 		if (r != MAILIMAP_NO_ERROR)
 			return mp_err_set(err, MP_EIO,
-					  "%s: STARTTLS failed or is not offered; "
-					  "refusing to log in without TLS",
+					  _("%s: STARTTLS failed or is not offered; "
+					    "refusing to log in without TLS"),
 					  im->host);
 	}
 	return verify_peer(im, opts->ca_file, err);
@@ -272,7 +278,8 @@ login(struct mp_imap *im, const struct mp_imap_opts *opts, enum mp_sasl_outcome 
 	if (im->imap->imap_state == MAILIMAP_STATE_AUTHENTICATED)
 		return 0; /* PREAUTH over implicit TLS */
 	if ((rc = mp_imap_auth_caps(im->imap, &caps, err)) != 0) {
-		mp_err_set(err, MP_EIO, "%s: CAPABILITY failed: %.120s", im->host, server_text(im));
+		mp_err_set(err, MP_EIO, _("%s: CAPABILITY failed: %.120s"), im->host,
+			   server_text(im));
 		goto out;
 	}
 	if ((rc = mp_imap_auth_choose(opts->auth, oauth, &caps, im->host, &mech, err)) != 0) {
@@ -284,7 +291,7 @@ login(struct mp_imap *im, const struct mp_imap_opts *opts, enum mp_sasl_outcome 
 		r = mailimap_login(im->imap, opts->user, opts->password);
 		if (r != MAILIMAP_NO_ERROR) {
 			*outcome = r == MAILIMAP_ERROR_LOGIN ? MP_SASL_REJECTED : MP_SASL_BROKEN;
-			rc = mp_err_set(err, MP_EIO, "%s: login as %s failed: %.120s", im->host,
+			rc = mp_err_set(err, MP_EIO, _("%s: login as %s failed: %.120s"), im->host,
 					opts->user, server_text(im));
 		}
 		goto out;
@@ -322,18 +329,19 @@ mp_imap_open(struct mp_imap **out, const struct mp_imap_opts *opts, struct mp_er
 	int attempt, rc;
 
 	*out = NULL;
+	last_open_unreachable = false;
 	/* libetpan writes with write()/gnutls without MSG_NOSIGNAL: a server that went away
 	 * (restarted) would kill the process with SIGPIPE instead of returning an error that
 	 * the wait loop turns into a reconnect. */
 	signal(SIGPIPE, SIG_IGN);
 	if ((im = calloc(1, sizeof(*im))) == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	im->verbose = opts->verbose;
 	if ((rc = parse_url(im, opts->url, err)) != 0)
 		goto fail;
 	if (opts->user == NULL ||
 	    (opts->password == NULL && opts->token == NULL && opts->token_command == NULL)) {
-		rc = mp_err_set(err, MP_EINVAL, "IMAP needs --user and a password or token");
+		rc = mp_err_set(err, MP_EINVAL, _("IMAP needs --user and a password or token"));
 		goto fail;
 	}
 	for (attempt = 0;; attempt++) {
@@ -358,6 +366,12 @@ mp_imap_open(struct mp_imap **out, const struct mp_imap_opts *opts, struct mp_er
 fail:
 	mp_imap_close(im);
 	return rc;
+}
+
+bool
+mp_imap_last_open_unreachable(void)
+{
+	return last_open_unreachable;
 }
 
 void
@@ -436,13 +450,14 @@ mp_imap_folders(struct mp_imap *im, const char *const *extra, size_t nextra, cha
 	nm = calloc(MP_IMAP_MAX_FOLDERS, sizeof(*nm));
 	jk = calloc(MP_IMAP_MAX_FOLDERS, sizeof(*jk));
 	if (nm == NULL || jk == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	if ((rc = add_folder(nm, jk, &cnt, "INBOX", false)) != 0)
 		goto out;
 	if (mailimap_list(im->imap, "", "*", &list) != MAILIMAP_NO_ERROR) {
-		rc = mp_err_set(err, MP_EIO, "%s: LIST failed: %.120s", im->host, server_text(im));
+		rc = mp_err_set(err, MP_EIO, _("%s: LIST failed: %.120s"), im->host,
+				server_text(im));
 		goto out;
 	}
 	for (it = clist_begin(list); it != NULL; it = clist_next(it)) {
@@ -463,7 +478,7 @@ out:
 	if (rc != 0) {
 		mp_imap_folders_free(nm, jk, cnt);
 		if (rc == MP_ENOMEM)
-			mp_err_set(err, MP_ENOMEM, "out of memory");
+			mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		return rc;
 	}
 	*names = nm;
@@ -493,13 +508,13 @@ examine(struct mp_imap *im, const char *folder, struct mp_err *err)
 	im->examined = NULL;
 	vlog(im, "EXAMINE %s", folder);
 	if (mailimap_examine(im->imap, folder) != MAILIMAP_NO_ERROR)
-		return mp_err_set(err, MP_EIO, "%s: cannot open folder %s: %.120s", im->host, folder,
-				  server_text(im));
+		return mp_err_set(err, MP_EIO, _("%s: cannot open folder %s: %.120s"), im->host,
+				  folder, server_text(im));
 	im->uidvalidity = im->imap->imap_selection_info != NULL
 				  ? im->imap->imap_selection_info->sel_uidvalidity
 				  : 0;
 	if ((im->examined = mp_strdup_z(folder)) == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	return 0;
 }
 
@@ -524,7 +539,7 @@ uid_search(struct mp_imap *im, const char *folder, struct mailimap_search_key *k
 
 	vlog(im, "UID SEARCH in %s", folder);
 	if (mailimap_uid_search(im->imap, NULL, key, &res) != MAILIMAP_NO_ERROR) {
-		rc = mp_err_set(err, MP_EIO, "%s: SEARCH in %s failed: %.120s", im->host, folder,
+		rc = mp_err_set(err, MP_EIO, _("%s: SEARCH in %s failed: %.120s"), im->host, folder,
 				server_text(im));
 		goto out;
 	}
@@ -534,7 +549,7 @@ uid_search(struct mp_imap *im, const char *folder, struct mailimap_search_key *k
 		if (total > MP_IMAP_MAX_UIDS)
 			total = MP_IMAP_MAX_UIDS;
 		if ((u = calloc(total, sizeof(*u))) == NULL) {
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 			goto out;
 		}
 		for (it = clist_begin(res); it != NULL && cnt < total; it = clist_next(it))
@@ -669,7 +684,7 @@ mp_imap_query(struct mp_imap *im, const char *folder, const struct mp_imap_query
 		return rc;
 	if (q->value == NULL) {
 		if ((key = mailimap_search_key_new_all()) == NULL)
-			return mp_err_set(err, MP_ENOMEM, "out of memory");
+			return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		return uid_search(im, folder, key, uids, n, err);
 	}
 	uidnext = im->imap->imap_selection_info != NULL ? im->imap->imap_selection_info->sel_uidnext
@@ -688,7 +703,7 @@ mp_imap_query(struct mp_imap *im, const char *folder, const struct mp_imap_query
 		if (uidnext > RECENT_WINDOW + 1) {
 			key = header_key(q->field, q->value, uidnext - RECENT_WINDOW, q->since);
 			if (key == NULL)
-				return mp_err_set(err, MP_ENOMEM, "out of memory");
+				return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 			if ((rc = uid_search(im, folder, key, uids, n, err)) != 0)
 				return rc;
 		}
@@ -696,7 +711,7 @@ mp_imap_query(struct mp_imap *im, const char *folder, const struct mp_imap_query
 			free(*uids);
 			*uids = NULL;
 			if ((key = header_key(q->hint, q->value, 1, q->since)) == NULL)
-				return mp_err_set(err, MP_ENOMEM, "out of memory");
+				return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 			if ((rc = uid_search(im, folder, key, uids, n, err)) != 0)
 				return rc;
 		}
@@ -709,7 +724,7 @@ mp_imap_query(struct mp_imap *im, const char *folder, const struct mp_imap_query
 		*uids = NULL;
 	}
 	if ((key = header_key(q->field, q->value, lo, q->since)) == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	if ((rc = uid_search(im, folder, key, uids, n, err)) == 0 && seen != NULL)
 		seen->upto = uidnext; /* everything below it has been looked at */
 	return rc;
@@ -760,16 +775,16 @@ mp_imap_fetch(struct mp_imap *im, uint32_t uid, int fd, struct mp_err *err)
 	if (set == NULL || ft == NULL || att == NULL) {
 		if (att == NULL && sec != NULL)
 			mailimap_section_free(sec);
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	if (mailimap_fetch_type_new_fetch_att_list_add(ft, att) != MAILIMAP_NO_ERROR) {
 		mailimap_fetch_att_free(att);
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	if (mailimap_uid_fetch(im->imap, set, ft, &res) != MAILIMAP_NO_ERROR) {
-		rc = mp_err_set(err, MP_EIO, "%s: FETCH of UID %u failed: %.120s", im->host, uid,
+		rc = mp_err_set(err, MP_EIO, _("%s: FETCH of UID %u failed: %.120s"), im->host, uid,
 				server_text(im));
 		goto out;
 	}
@@ -787,7 +802,8 @@ mp_imap_fetch(struct mp_imap *im, uint32_t uid, int fd, struct mp_err *err)
 			if (bs->sec_body_part == NULL)
 				continue;
 			if (write_all(fd, bs->sec_body_part, bs->sec_length) != 0) {
-				rc = mp_err_set(err, MP_EIO, "cannot hold the fetched message: %s",
+				rc = mp_err_set(err, MP_EIO,
+						_("cannot hold the fetched message: %s"),
 						strerror(errno));
 				goto out;
 			}
@@ -795,7 +811,8 @@ mp_imap_fetch(struct mp_imap *im, uint32_t uid, int fd, struct mp_err *err)
 			break;
 		}
 	}
-	rc = done ? 0 : mp_err_set(err, MP_ENOTFOUND, "%s: message UID %u is gone", im->host, uid);
+	rc = done ? 0
+		  : mp_err_set(err, MP_ENOTFOUND, _("%s: message UID %u is gone"), im->host, uid);
 out:
 	if (res != NULL)
 		mailimap_fetch_list_free(res);
@@ -981,7 +998,7 @@ mp_imap_wait(struct mp_imap *im, unsigned ms, struct mp_err *err)
 
 	mp_imap_wait_any(&im, 1, ms, &st);
 	if (st < 0)
-		return mp_err_set(err, MP_EIO, "%s: connection lost during IDLE", im->host);
+		return mp_err_set(err, MP_EIO, _("%s: connection lost during IDLE"), im->host);
 	return st;
 }
 
@@ -1026,18 +1043,18 @@ fetch_atts(struct mp_imap *im, const uint32_t *uids, size_t n, struct mailimap_f
 			mailimap_fetch_att_free(a1);
 		if (a2 != NULL)
 			mailimap_fetch_att_free(a2);
-		mp_err_set(err, MP_ENOMEM, "out of memory");
+		mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	if (mailimap_fetch_type_new_fetch_att_list_add(ft, a2) != MAILIMAP_NO_ERROR) {
 		mailimap_fetch_att_free(a2);
-		mp_err_set(err, MP_ENOMEM, "out of memory");
+		mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	vlog(im, "UID FETCH of %zu message(s)", n);
 	r = mailimap_uid_fetch(im->imap, set, ft, &res);
 	if (r != MAILIMAP_NO_ERROR) {
-		mp_err_set(err, MP_EIO, "%s: FETCH failed: %.120s", im->host, server_text(im));
+		mp_err_set(err, MP_EIO, _("%s: FETCH failed: %.120s"), im->host, server_text(im));
 		res = NULL;
 	}
 out:
@@ -1235,14 +1252,14 @@ mp_imap_fetch_many(struct mp_imap *im, const uint32_t *uids, size_t n, mp_imap_m
 	if (n == 0)
 		return 0;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->im = im;
 	p->uids = uids;
 	p->n = n;
 	if (pthread_create(&th, NULL, fetch_thread, p) != 0) {
-		rc = mp_err_set(err, MP_ENOMEM, "cannot start the fetching thread");
+		rc = mp_err_set(err, MP_ENOMEM, _("cannot start the fetching thread"));
 		goto out;
 	}
 	for (;;) {
@@ -1317,7 +1334,7 @@ mp_imap_internaldate(struct mp_imap *im, uint32_t uid, int64_t *t, struct mp_err
 	}
 	mailimap_fetch_list_free(res);
 	if (rc != 0)
-		mp_err_set(err, MP_ENOTFOUND, "%s: message UID %u is gone", im->host, uid);
+		mp_err_set(err, MP_ENOTFOUND, _("%s: message UID %u is gone"), im->host, uid);
 	return rc;
 }
 
@@ -1361,7 +1378,7 @@ oom:
 	if (set != NULL)
 		mailimap_set_free(set);
 	free(raw);
-	return mp_err_set(err, MP_ENOMEM, "out of memory");
+	return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 }
 
 int
@@ -1421,7 +1438,7 @@ mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n, stru
 	    (nh > 0 && ((*labels)[0] = mp_strdup_z("\\Spam")) == NULL)) {
 		free(*labels);
 		*labels = NULL;
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	}
 	*n = nh > 0 ? 1 : 0;
 	return 0;
@@ -1431,7 +1448,7 @@ oom:
 	if (set != NULL)
 		mailimap_set_free(set);
 	free(raw);
-	return mp_err_set(err, MP_ENOMEM, "out of memory");
+	return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 }
 
 void

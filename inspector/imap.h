@@ -38,6 +38,10 @@ struct mp_imap;
  * command, a rejected token is fetched again and tried once more.  MP_EIO for network,
  * TLS, certificate, token command and authentication failures (err says which). */
 int mp_imap_open(struct mp_imap **out, const struct mp_imap_opts *opts, struct mp_err *err);
+/* True when this thread's last mp_imap_open failed to reach the server at all (no TCP or
+ * TLS session): worth retrying, unlike a refusal.  err's text is translated, so callers ask
+ * this instead of matching it. */
+bool mp_imap_last_open_unreachable(void);
 void mp_imap_close(struct mp_imap *im);
 
 /* The folders to search: INBOX, every SPECIAL-USE \Junk folder, folders whose name is a

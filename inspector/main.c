@@ -636,7 +636,7 @@ run_message(struct config *cfgp, int argc, char **argv)
 			if (rc == 0) {
 				/* an empty Maildir must not pass as if its messages were fine */
 				if (nmsg == 0) {
-					diag("%s: no messages in it", argv[i]);
+					diag(_("%s: no messages in it"), argv[i]);
 					if (ret == EXIT_PASS || ret == EXIT_CHECK_FAILED)
 						ret = EXIT_USAGE;
 				}
@@ -664,7 +664,7 @@ run_message(struct config *cfgp, int argc, char **argv)
 					any_fail = true;
 			}
 			if (cfg.verbose > 0 && mr.source != NULL)
-				diag("checked %s", mr.source);
+				diag(_("checked %s"), mr.source);
 			rc = mp_report_add(ss.rep, &mr, &err);
 			mp_msgrep_dispose(&mr);
 			if (rc != 0) {
@@ -805,7 +805,7 @@ read_credentials(const struct config *cfg, struct mp_imap_opts *io, char **passw
 			return EXIT_USAGE;
 		}
 		if ((*token = mp_strdup_z(env)) == NULL) {
-			fprintf(stderr, PROG ": out of memory\n");
+			fprintf(stderr, PROG ": %s\n", _("out of memory"));
 			return EXIT_OPERATIONAL;
 		}
 	} else {
