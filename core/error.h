@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#define MP_ERR_MAX 256
+#define MP_ERR_MAX 512
 
 enum mp_errcode {
 	MP_OK = 0,
