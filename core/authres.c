@@ -284,7 +284,8 @@ comment(struct parser *p, uint32_t *cap)
 			}
 		} else if (c == '(') {
 			if (++depth > MP_AR_MAX_NEST)
-				return fail_at(p, pos, _("comments nested deeper than %d"), MP_AR_MAX_NEST);
+				return fail_at(p, pos, _("comments nested deeper than %d"),
+					       MP_AR_MAX_NEST);
 			pos++;
 			if (depth == 1)
 				continue;
@@ -523,7 +524,8 @@ property(struct parser *p, struct pres *r)
 		if (skip_cfws(p, &r->comment) < 0)
 			return -1;
 		if (!keyword(p, &ps, &pn))
-			return fail(p, _("property name missing after '%.*s.'"), klen(kn), p->s + ks);
+			return fail(p, _("property name missing after '%.*s.'"), klen(kn),
+				    p->s + ks);
 		if (skip_cfws(p, &r->comment) < 0)
 			return -1;
 		if (p->pos >= p->len || p->s[p->pos] != '=')
@@ -810,7 +812,8 @@ mp_authres_parse(const char *value, size_t len, struct mp_authres **out, struct 
 	if (len <= MP_AR_MAX_LEN && 2 * len + 16 > sizeof(small)) {
 		heap = malloc(2 * len + 16);
 		if (heap == NULL) {
-			rc = mp_err_set(err, MP_ENOMEM, _("out of memory parsing Authentication-Results"));
+			rc = mp_err_set(err, MP_ENOMEM,
+					_("out of memory parsing Authentication-Results"));
 			goto out;
 		}
 		p.sb = heap;

@@ -358,8 +358,7 @@ orphan_text(const struct field *f)
 				 mp_i18n_ngettext("empty %s tag", "empty tags %s", nempty), empty);
 		res = text(_("malformed DKIM-Signature: %s%s%s"), mtext,
 			   nmissing > 0 && nempty > 0 ? "; " : "", etext);
-	}
-	else if (f->libproblem != NULL)
+	} else if (f->libproblem != NULL)
 		res = text(_("malformed DKIM-Signature: %s"), f->libproblem);
 	else
 		res = text(_("DKIM-Signature could not be read by the verifier"));
@@ -817,11 +816,12 @@ map_sig(const struct mp_dkim_ver *v, DKIM_SIGINFO *sig, size_t index,
 		if (sel != NULL && dom != NULL && !valid_keyname(sel, dom)) {
 			out->result = "permerror";
 			out->error = text(_("malformed DKIM-Signature: s= and d= do not form a "
-					  "valid DNS name (%s)"), key);
+					    "valid DNS name (%s)"),
+					  key);
 		} else {
 			out->result = "policy";
 			out->error = text(_("not verified: only the first %d signatures of a "
-					  "message are checked (this is number %zu)"),
+					    "message are checked (this is number %zu)"),
 					  MP_DKIM_MAX_VERIFY, index + 1);
 		}
 		goto out;
@@ -840,11 +840,11 @@ map_sig(const struct mp_dkim_ver *v, DKIM_SIGINFO *sig, size_t index,
 		if ((flags & DKIM_SIGFLAG_PASSED) != 0 && bh == DKIM_SIGBH_MISMATCH) {
 			out->result = "fail";
 			out->error = text(_("body hash mismatch (the body was changed after "
-					  "signing)"));
+					    "signing)"));
 		} else if ((flags & DKIM_SIGFLAG_PROCESSED) != 0) {
 			out->result = "fail";
 			out->error = text(_("signature verification failed (a signed header was "
-					  "changed, or the key in DNS is not the signing key)"));
+					    "changed, or the key in DNS is not the signing key)"));
 		} else {
 			out->result = "neutral";
 			out->error = text(_("not verified (%s)"), lib);
@@ -871,8 +871,8 @@ map_sig(const struct mp_dkim_ver *v, DKIM_SIGINFO *sig, size_t index,
 		break;
 	case DKIM_SIGERROR_KEYTOOSMALL:
 		out->result = "policy";
-		out->error = text(_("key too short (%u bits; at least 1024 are needed)"),
-				  out->key_bits);
+		out->error =
+		    text(_("key too short (%u bits; at least 1024 are needed)"), out->key_bits);
 		break;
 	case DKIM_SIGERROR_EXPIRED:
 		out->result = "permerror";
@@ -903,7 +903,7 @@ map_sig(const struct mp_dkim_ver *v, DKIM_SIGINFO *sig, size_t index,
 	case DKIM_SIGERROR_INVALID_H:
 		out->result = "permerror";
 		out->error = text(_("malformed DKIM-Signature: h= does not list From "
-				  "(RFC 6376 section 5.4)"));
+				    "(RFC 6376 section 5.4)"));
 		break;
 	case DKIM_SIGERROR_DOMAIN:
 		out->result = "permerror";

@@ -388,7 +388,7 @@ parse_uri_list(const char *tag, const char *v, size_t n, char ***list, size_t *c
 			quote(q, sizeof(q), e, len);
 			return mp_err_set(err, MP_EPARSE,
 					  _("%s= holds \"%s\", which is not a URI "
-					  "(e.g. mailto:dmarc@example.org)"),
+					    "(e.g. mailto:dmarc@example.org)"),
 					  tag, q);
 		}
 		if (*count >= MP_DMARC_URI_MAX)
@@ -568,8 +568,8 @@ mp_dmarc_record_parse(const char *txt, size_t len, struct mp_dmarc_record *out, 
 		for (k = 0; k < tlen; k++) {
 			if (!is_alpha(tag[k]) && !is_digit(tag[k]) && tag[k] != '_') {
 				quote(q, sizeof(q), tag, tlen);
-				rc =
-				    mp_err_set(err, MP_EPARSE, _("\"%s\" is not a valid tag name"), q);
+				rc = mp_err_set(err, MP_EPARSE, _("\"%s\" is not a valid tag name"),
+						q);
 				goto out;
 			}
 		}
@@ -592,7 +592,8 @@ mp_dmarc_record_parse(const char *txt, size_t len, struct mp_dmarc_record *out, 
 		quote(tagz, sizeof(tagz), tag, tlen);
 		mp_lower(tagz);
 		if (seen & bit) {
-			rc = mp_err_set(err, MP_EPARSE, _("the tag %s= appears more than once"), tagz);
+			rc = mp_err_set(err, MP_EPARSE, _("the tag %s= appears more than once"),
+					tagz);
 			goto out;
 		}
 		seen |= bit;
@@ -1002,13 +1003,13 @@ explain_result(struct mp_dmarc_eval *e, struct mp_err *err)
 	if (strcmp(e->result, "temperror") == 0)
 		return set_msg(&e->message, err,
 			       _("DMARC for %s cannot be decided: SPF or DKIM had a temporary "
-			       "DNS error and nothing else passed aligned. Try again later."),
+				 "DNS error and nothing else passed aligned. Try again later."),
 			       e->from_domain);
 	return set_msg(&e->message, err,
 		       _("DMARC fails for %s: neither SPF nor a DKIM signature passes aligned "
-		       "with the From domain (%s alignment for DKIM, %s for SPF). Sign with "
-		       "d=%s or send with an envelope sender under %s. Receivers are asked "
-		       "to apply the policy %s."),
+			 "with the From domain (%s alignment for DKIM, %s for SPF). Sign with "
+			 "d=%s or send with an envelope sender under %s. Receivers are asked "
+			 "to apply the policy %s."),
 		       e->from_domain, e->parsed.adkim_strict ? _("strict") : _("relaxed"),
 		       e->parsed.aspf_strict ? _("strict") : _("relaxed"), e->from_domain,
 		       e->parsed.aspf_strict ? e->from_domain
@@ -1030,10 +1031,11 @@ explain_walk(struct mp_dmarc_eval *e, struct mp_err *err)
 		return MP_OK;
 	return set_msg(&e->treewalk_note, err,
 		       _("The DNS tree walk of RFC 9989 gives another answer for %s than the "
-		       "public suffix list of RFC 7489: record %s and organizational domain "
-		       "%s instead of %s and %s. Receivers that follow RFC 9989 may apply "
-		       "a different policy."),
-		       e->from_domain, e->treewalk_record_name ? e->treewalk_record_name : _("(none)"),
+			 "public suffix list of RFC 7489: record %s and organizational domain "
+			 "%s instead of %s and %s. Receivers that follow RFC 9989 may apply "
+			 "a different policy."),
+		       e->from_domain,
+		       e->treewalk_record_name ? e->treewalk_record_name : _("(none)"),
 		       e->treewalk_org_domain ? e->treewalk_org_domain : _("(none)"),
 		       e->record_name ? e->record_name : _("(none)"),
 		       e->org_domain ? e->org_domain : _("(none)"));

@@ -65,7 +65,8 @@ add_field(struct mp_headers *h, size_t start, size_t end, size_t colon, size_t n
 	size_t ncap;
 
 	if (h->nfields >= MP_HDR_MAX_FIELDS)
-		return mp_err_set(err, MP_ETOOBIG, _("more than %d header fields"), MP_HDR_MAX_FIELDS);
+		return mp_err_set(err, MP_ETOOBIG, _("more than %d header fields"),
+				  MP_HDR_MAX_FIELDS);
 	if (end - start > MP_HDR_MAX_FIELD)
 		return mp_err_set(err, MP_ETOOBIG, _("header field %.*s longer than %d bytes"),
 				  (int)(name_end - start > 64 ? 64 : name_end - start),

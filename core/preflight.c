@@ -156,13 +156,15 @@ pf_spf(struct mp_resolver *res, const struct mp_preflight_opts *o, struct mp_pfr
 		if (r->auth[i].ip == NULL || r->auth[i].result == NULL)
 			rc = MP_ENOMEM;
 		else if (strcmp(sr.result, "temperror") == 0)
-			rc = pf_problem(r, MP_SEV_ERROR, "DNS_TEMPORARY",
-					_("SPF for %s could not be evaluated: %s. Try again later."),
-					o->ips[i], sr.explanation ? sr.explanation : _("DNS failed"));
+			rc = pf_problem(
+			    r, MP_SEV_ERROR, "DNS_TEMPORARY",
+			    _("SPF for %s could not be evaluated: %s. Try again later."), o->ips[i],
+			    sr.explanation ? sr.explanation : _("DNS failed"));
 		else if (strcmp(sr.result, "pass") != 0)
-			rc = pf_problem(r, MP_SEV_ERROR, "SPF_NOT_AUTHORISED",
-					_("SPF gives %s for %s, not pass: %s"), sr.result, o->ips[i],
-					sr.explanation ? sr.explanation : _("not authorised"));
+			rc =
+			    pf_problem(r, MP_SEV_ERROR, "SPF_NOT_AUTHORISED",
+				       _("SPF gives %s for %s, not pass: %s"), sr.result, o->ips[i],
+				       sr.explanation ? sr.explanation : _("not authorised"));
 		mp_spf_result_dispose(&sr);
 		if (rc != 0)
 			goto out;

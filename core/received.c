@@ -538,7 +538,8 @@ mp_received_parse(const char *v, size_t n, struct mp_received *out, struct mp_er
 	}
 	if (out->from_helo == NULL && out->from_rdns == NULL && out->from_ip == NULL &&
 	    out->by_host == NULL)
-		rc = mp_err_set(err, MP_EPARSE, _("Received field has neither a from nor a by clause"));
+		rc = mp_err_set(err, MP_EPARSE,
+				_("Received field has neither a from nor a by clause"));
 out:
 	if (rc != MP_OK)
 		mp_received_dispose(out);
@@ -749,7 +750,8 @@ mp_received_spf_parse(const char *v, size_t n, struct mp_received_spf *out, stru
 	word = pos > ws ? spf_result_word(v + ws, pos - ws) : NULL;
 	if (word == NULL || (pos < n && !is_space((unsigned char)v[pos]) && v[pos] != '(' &&
 			     v[pos] != ';')) {
-		rc = mp_err_set(err, MP_EPARSE, _("Received-SPF field does not start with an SPF result"));
+		rc = mp_err_set(err, MP_EPARSE,
+				_("Received-SPF field does not start with an SPF result"));
 		goto out;
 	}
 	out->result = mp_strdup_z(word);

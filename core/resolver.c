@@ -573,9 +573,10 @@ parse_server(const char *s, char *out, size_t outlen, struct mp_err *err)
 		goto bad;
 	goto out;
 bad:
-	rc = mp_err_set(err, MP_EINVAL,
-			_("bad DNS server address (use ADDR, ADDR@PORT or [IPV6]@PORT with a numeric "
-			"address and port 1-65535)"));
+	rc = mp_err_set(
+	    err, MP_EINVAL,
+	    _("bad DNS server address (use ADDR, ADDR@PORT or [IPV6]@PORT with a numeric "
+	      "address and port 1-65535)"));
 out:
 	return rc;
 }

@@ -134,8 +134,10 @@ spf_count_term(struct mp_spf *s)
 	if (s->terms > MP_SPF_MAX_DNS_TERMS) {
 		s->limit_hit = true;
 		s->stopped = true;
-		spf_why(s, _("more than %d DNS lookups (include, a, mx, ptr, exists, redirect; "
-			"RFC 7208 4.6.4)"), MP_SPF_MAX_DNS_TERMS);
+		spf_why(s,
+			_("more than %d DNS lookups (include, a, mx, ptr, exists, redirect; "
+			  "RFC 7208 4.6.4)"),
+			MP_SPF_MAX_DNS_TERMS);
 		return false;
 	}
 	return true;
@@ -148,8 +150,10 @@ spf_count_void(struct mp_spf *s, const char *name)
 	if (s->voids > MP_SPF_MAX_VOID) {
 		s->void_hit = true;
 		s->stopped = true;
-		spf_why(s, _("more than %d DNS lookups found nothing (the last: %s; RFC 7208 "
-			"4.6.4)"), MP_SPF_MAX_VOID, name);
+		spf_why(s,
+			_("more than %d DNS lookups found nothing (the last: %s; RFC 7208 "
+			  "4.6.4)"),
+			MP_SPF_MAX_VOID, name);
 	}
 }
 
@@ -1034,8 +1038,8 @@ mp_spf_check(struct mp_spf *s, const char *client_ip, const char *helo,
 			code = resp->err;
 	}
 	if (s->fail != 0) {
-		rc = mp_err_set(err, s->fail, "spf: %s", s->why[0] != '\0' ? s->why :
-				_("resolver failure"));
+		rc = mp_err_set(err, s->fail, "spf: %s",
+				s->why[0] != '\0' ? s->why : _("resolver failure"));
 		goto out;
 	}
 	if (s->limit_hit || s->void_hit)

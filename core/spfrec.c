@@ -163,8 +163,8 @@ walk_term(struct walk *w, const char *dom, const char *t, size_t n, unsigned dep
 	if (mp_ieq(name, nlen, "all")) {
 		*has_all = true;
 		if (qual == '+' || (qual == '?' && depth == 0))
-			set_once(w, &w->t->permissive, _("%c%s in the SPF record of %s"), qual, "all",
-				 dom);
+			set_once(w, &w->t->permissive, _("%c%s in the SPF record of %s"), qual,
+				 "all", dom);
 		return;
 	}
 	if (mp_ieq(name, nlen, "ip4") || mp_ieq(name, nlen, "ip6"))
@@ -207,7 +207,8 @@ walk_term(struct walk *w, const char *dom, const char *t, size_t n, unsigned dep
 		if (a->count > SPFREC_MX_MAX)
 			set_once(w, &w->t->syntax,
 				 _("mx:%s in the SPF record of %s has %zu MX names, more than %d "
-				 "(RFC 7208 4.6.4: permerror)"), target, dom, a->count, SPFREC_MX_MAX);
+				   "(RFC 7208 4.6.4: permerror)"),
+				 target, dom, a->count, SPFREC_MX_MAX);
 		for (i = 0; i < a->count && i < SPFREC_MX_MAX; i++)
 			(void)addr_void(w, (const char *)a->rr[i].data);
 	}
@@ -281,8 +282,10 @@ walk_domain(struct walk *w, const char *domain, unsigned depth, const char *via)
 				note_void(w, term, strlen(term), w->t->nodes[0].domain);
 			}
 			set_once(w, &node->note, _("no SPF record (permerror when reached)"));
-			set_once(w, &w->t->syntax, _("%s:%s names a domain without an SPF record "
-				 "(RFC 7208 5.2: permerror)"), via, domain);
+			set_once(w, &w->t->syntax,
+				 _("%s:%s names a domain without an SPF record "
+				   "(RFC 7208 5.2: permerror)"),
+				 via, domain);
 		} else {
 			w->t->top = MP_SPFREC_NONE;
 		}

@@ -337,7 +337,8 @@ read_token(struct zparser *zp)
 		zp->pos++;
 		for (;;) {
 			if (zp->pos >= zp->n || zp->p[zp->pos] == '\n')
-				return zerr(zp, t->line, MP_EPARSE, _("unterminated quoted string"));
+				return zerr(zp, t->line, MP_EPARSE,
+					    _("unterminated quoted string"));
 			if (zp->p[zp->pos] == '"') {
 				zp->pos++;
 				break;
@@ -357,9 +358,9 @@ read_token(struct zparser *zp)
 	t->len = zp->scratch.len - t->off;
 	/* Keep a NUL after every token so tokens can be shown and compared as strings. */
 	if ((rc = mp_buf_addc(&zp->scratch, '\0')) != 0)
-		return rc == MP_ETOOBIG
-			   ? zerr(zp, t->line, MP_ETOOBIG, _("entry longer than %u bytes"), ENTRY_MAX)
-			   : rc;
+		return rc == MP_ETOOBIG ? zerr(zp, t->line, MP_ETOOBIG,
+					       _("entry longer than %u bytes"), ENTRY_MAX)
+					: rc;
 	zp->ntok++;
 	return 0;
 }
@@ -406,7 +407,8 @@ read_entry(struct zparser *zp)
 				zp->pos++;
 				if (zp->pos - zp->line_start > MP_ZONE_MAX_LINE)
 					return zerr(zp, zp->line, MP_ETOOBIG,
-						    _("line longer than %d bytes"), MP_ZONE_MAX_LINE);
+						    _("line longer than %d bytes"),
+						    MP_ZONE_MAX_LINE);
 			}
 		} else {
 			/* RFC 1035 section 5.1: an entry that starts blank reuses the last owner.
@@ -546,7 +548,8 @@ rdata(struct zparser *zp, const char *owner, uint16_t type, uint32_t ttl, size_t
 	case MP_DNS_MX:
 		if (d->quoted || parse_u16(s, d->len, &pref) != 0) {
 			shown(show, sizeof show, s, d->len);
-			rc = zerr(zp, d->line, MP_EPARSE, _("bad MX preference %s (0..65535)"), show);
+			rc = zerr(zp, d->line, MP_EPARSE, _("bad MX preference %s (0..65535)"),
+				  show);
 			goto out;
 		}
 		if ((rc = parse_name(zp, d + 1, name)) != 0)
@@ -585,7 +588,7 @@ rdata(struct zparser *zp, const char *owner, uint16_t type, uint32_t ttl, size_t
 			if (c->len > TXT_STRING_MAX) {
 				rc = zerr(zp, c->line, MP_ETOOBIG,
 					  _("TXT string of %zu bytes (at most 255 each: split it "
-					  "into \"...\" \"...\")"),
+					    "into \"...\" \"...\")"),
 					  c->len);
 				goto out;
 			}
@@ -617,7 +620,8 @@ record(struct zparser *zp)
 
 	if (zp->owner_omitted) {
 		if (!zp->have_owner)
-			return zerr(zp, zp->entry_line, MP_EPARSE, _("record without an owner name"));
+			return zerr(zp, zp->entry_line, MP_EPARSE,
+				    _("record without an owner name"));
 		memcpy(owner, zp->owner, sizeof owner);
 	} else {
 		if ((rc = parse_name(zp, &zp->toks[0], owner)) != 0)
@@ -642,8 +646,8 @@ record(struct zparser *zp)
 			have_class = 1;
 		} else if (!have_class && (tok_is(zp, t, "CH") || tok_is(zp, t, "HS") ||
 					   tok_is(zp, t, "CS") || tok_is(zp, t, "ANY"))) {
-			return zerr(zp, t->line, MP_EPARSE, _("class %s is not supported (only IN)"),
-				    tok_text(zp, t));
+			return zerr(zp, t->line, MP_EPARSE,
+				    _("class %s is not supported (only IN)"), tok_text(zp, t));
 		} else {
 			break;
 		}
