@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "util.h"
 
 #define NOSTR UINT32_MAX
@@ -72,7 +73,7 @@ fail_at(struct parser *p, size_t at, const char *fmt, ...)
 	va_end(ap);
 	n = strlen(p->why);
 	if (n < sizeof(p->why))
-		snprintf(p->why + n, sizeof(p->why) - n, " at offset %zu", at);
+		snprintf(p->why + n, sizeof(p->why) - n, _(" at offset %zu"), at);
 	return -1;
 }
 
@@ -218,9 +219,9 @@ check_bytes(struct parser *p)
 		c = s[i];
 		if (c < 0x80) {
 			if (c == 0)
-				return fail_at(p, i, "NUL byte");
+				return fail_at(p, i, _("NUL byte"));
 			if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
-				return fail_at(p, i, "control character");
+				return fail_at(p, i, _("control character"));
 			i++;
 			continue;
 		}
@@ -231,7 +232,7 @@ check_bytes(struct parser *p)
 		else if (c >= 0xf0 && c <= 0xf4)
 			n = 3;
 		else
-			return fail_at(p, i, "byte that is not UTF-8");
+			return fail_at(p, i, _("byte that is not UTF-8"));
 		if (c == 0xe0)
 			lo = 0xa0;
 		else if (c == 0xed)
@@ -241,10 +242,10 @@ check_bytes(struct parser *p)
 		else if (c == 0xf4)
 			hi = 0x8f;
 		if (n >= p->len - i)
-			return fail_at(p, i, "truncated UTF-8 sequence");
+			return fail_at(p, i, _("truncated UTF-8 sequence"));
 		for (k = 1; k <= n; k++) {
 			if (s[i + k] < lo || s[i + k] > hi)
-				return fail_at(p, i, "byte that is not UTF-8");
+				return fail_at(p, i, _("byte that is not UTF-8"));
 			lo = 0x80;
 			hi = 0xbf;
 		}
@@ -283,7 +284,8 @@ comment(struct parser *p, uint32_t *cap)
 			}
 		} else if (c == '(') {
 			if (++depth > MP_AR_MAX_NEST)
-				return fail_at(p, pos, "comments nested deeper than %d", MP_AR_MAX_NEST);
+				return fail_at(p, pos, _("comments nested deeper than %d"),
+					       MP_AR_MAX_NEST);
 			pos++;
 			if (depth == 1)
 				continue;
@@ -337,7 +339,7 @@ comment(struct parser *p, uint32_t *cap)
 		space = false;
 	}
 	if (depth != 0)
-		return fail_at(p, start, "unterminated comment");
+		return fail_at(p, start, _("unterminated comment"));
 	p->pos = pos;
 	if (cap != NULL) {
 		p->sblen = (size_t)(o - p->sb);
@@ -394,13 +396,13 @@ number(struct parser *p, int *out, const char *what)
 
 	while (p->pos < p->len && is_digit((unsigned char)p->s[p->pos])) {
 		if (n == 9)
-			return fail(p, "%s number too long", what);
+			return fail(p, _("%s number too long"), what);
 		v = v * 10 + (p->s[p->pos] - '0');
 		n++;
 		p->pos++;
 	}
 	if (n == 0)
-		return fail(p, "expected %s number", what);
+		return fail(p, _("expected %s number"), what);
 	*out = v;
 	return 0;
 }
@@ -440,7 +442,7 @@ quoted(struct parser *p, bool keep)
 			sb_putc(p, c);
 		p->pos++;
 	}
-	return fail_at(p, start, "unterminated quoted string");
+	return fail_at(p, start, _("unterminated quoted string"));
 }
 
 /* End of the run of pvalue characters at the cursor. */
@@ -479,7 +481,7 @@ pvalue(struct parser *p, uint32_t *out)
 	} else {
 		p->pos = pchars(p);
 		if (p->pos == start)
-			return fail(p, "missing value after '='");
+			return fail(p, _("missing value after '='"));
 		sb_span(p, start, p->pos - start);
 	}
 	*out = sb_end(p, mark);
@@ -497,7 +499,7 @@ static int
 add_prop(struct parser *p, struct pres *r, uint32_t key, uint32_t value)
 {
 	if (r->nprops >= MP_AR_MAX_PROPS)
-		return fail(p, "more than %d properties in one result", MP_AR_MAX_PROPS);
+		return fail(p, _("more than %d properties in one result"), MP_AR_MAX_PROPS);
 	p->props[p->nprops].key = key;
 	p->props[p->nprops].value = value;
 	p->nprops++;
@@ -513,7 +515,7 @@ property(struct parser *p, struct pres *r)
 	uint32_t key, value;
 
 	if (!keyword(p, &ks, &kn))
-		return fail(p, "unexpected character in the result of '%s'", p->sb + r->method);
+		return fail(p, _("unexpected character in the result of '%s'"), p->sb + r->method);
 	if (skip_cfws(p, &r->comment) < 0)
 		return -1;
 	if (p->pos < p->len && p->s[p->pos] == '.') {
@@ -522,11 +524,12 @@ property(struct parser *p, struct pres *r)
 		if (skip_cfws(p, &r->comment) < 0)
 			return -1;
 		if (!keyword(p, &ps, &pn))
-			return fail(p, "property name missing after '%.*s.'", klen(kn), p->s + ks);
+			return fail(p, _("property name missing after '%.*s.'"), klen(kn),
+				    p->s + ks);
 		if (skip_cfws(p, &r->comment) < 0)
 			return -1;
 		if (p->pos >= p->len || p->s[p->pos] != '=')
-			return fail(p, "property '%.*s.%.*s' without '='", klen(kn), p->s + ks,
+			return fail(p, _("property '%.*s.%.*s' without '='"), klen(kn), p->s + ks,
 				    klen(pn), p->s + ps);
 		p->pos++;
 		if (skip_cfws(p, &r->comment) < 0)
@@ -540,18 +543,18 @@ property(struct parser *p, struct pres *r)
 		return add_prop(p, r, key, value);
 	}
 	if (p->pos >= p->len || p->s[p->pos] != '=')
-		return fail(p, "'%.*s' is neither a property nor a reason", klen(kn), p->s + ks);
+		return fail(p, _("'%.*s' is neither a property nor a reason"), klen(kn), p->s + ks);
 	p->pos++;
 	if (skip_cfws(p, &r->comment) < 0)
 		return -1;
 	if (mp_ieq(p->s + ks, kn, "reason")) {
 		/* reasonspec = "reason" [CFWS] "=" [CFWS] value */
 		if (r->reason != NOSTR)
-			return fail(p, "second reason in one result");
+			return fail(p, _("second reason in one result"));
 		return pvalue(p, &r->reason);
 	}
 	if (!bare_allowed(p->s + ks, kn))
-		return fail(p, "property '%.*s' without a ptype", klen(kn), p->s + ks);
+		return fail(p, _("property '%.*s' without a ptype"), klen(kn), p->s + ks);
 	key = emit_lower(p, ks, kn, true);
 	if (pvalue(p, &value) < 0)
 		return -1;
@@ -567,7 +570,7 @@ resinfo(struct parser *p)
 	size_t ms, mn, rs, rn;
 
 	if (p->nres >= MP_AR_MAX_RESULTS)
-		return fail(p, "more than %d results", MP_AR_MAX_RESULTS);
+		return fail(p, _("more than %d results"), MP_AR_MAX_RESULTS);
 	r = &p->res[p->nres];
 	r->method = r->result = r->reason = r->comment = NOSTR;
 	r->mver = 1;
@@ -576,7 +579,7 @@ resinfo(struct parser *p)
 	/* methodspec = [CFWS] method [CFWS] "=" [CFWS] result;
 	 * method = Keyword [ [CFWS] "/" [CFWS] method-version ] */
 	if (!keyword(p, &ms, &mn))
-		return fail(p, "expected a method name");
+		return fail(p, _("expected a method name"));
 	if (skip_cfws(p, NULL) < 0)
 		return -1;
 	if (p->pos < p->len && p->s[p->pos] == '/') {
@@ -586,13 +589,13 @@ resinfo(struct parser *p)
 			return -1;
 	}
 	if (p->pos >= p->len || p->s[p->pos] != '=')
-		return fail(p, "method '%.*s' without '='", klen(mn), p->s + ms);
+		return fail(p, _("method '%.*s' without '='"), klen(mn), p->s + ms);
 	p->pos++;
 	r->method = emit_lower(p, ms, mn, true);
 	if (skip_cfws(p, &r->comment) < 0)
 		return -1;
 	if (!keyword(p, &rs, &rn))
-		return fail(p, "missing result for method '%.*s'", klen(mn), p->s + ms);
+		return fail(p, _("missing result for method '%.*s'"), klen(mn), p->s + ms);
 	r->result = emit_lower(p, rs, rn, true);
 	for (;;) {
 		if (skip_cfws(p, &r->comment) < 0)
@@ -644,7 +647,7 @@ authserv(struct parser *p)
 		while (p->pos < p->len && is_tok((unsigned char)p->s[p->pos]))
 			p->pos++;
 		if (p->pos == start)
-			return fail(p, "missing authserv-id");
+			return fail(p, _("missing authserv-id"));
 		after = p->pos;
 		if (skip_cfws(p, NULL) < 0)
 			return -1;
@@ -670,11 +673,11 @@ parse(struct parser *p)
 	int rc;
 
 	if (p->len > MP_AR_MAX_LEN)
-		return fail_at(p, 0, "header value longer than %d bytes", MP_AR_MAX_LEN);
+		return fail_at(p, 0, _("header value longer than %d bytes"), MP_AR_MAX_LEN);
 	if (check_bytes(p) < 0 || skip_cfws(p, NULL) < 0)
 		return -1;
 	if (p->pos >= p->len)
-		return fail(p, "empty header value");
+		return fail(p, _("empty header value"));
 	if (authserv(p) < 0)
 		return -1;
 	if (p->id == NOSTR && resinfo(p) < 0)
@@ -685,7 +688,7 @@ parse(struct parser *p)
 		if (p->pos >= p->len)
 			break;
 		if (p->s[p->pos] != ';')
-			return fail(p, "expected ';'");
+			return fail(p, _("expected ';'"));
 		p->pos++;
 		if (skip_cfws(p, NULL) < 0)
 			return -1;
@@ -693,7 +696,7 @@ parse(struct parser *p)
 		if (p->pos >= p->len || p->s[p->pos] == ';')
 			continue;
 		if (p->none)
-			return fail(p, "results after 'none'");
+			return fail(p, _("results after 'none'"));
 		if (p->nres == 0 && p->id != NOSTR) {
 			if ((rc = at_none(p)) < 0)
 				return -1;
@@ -706,9 +709,9 @@ parse(struct parser *p)
 			return -1;
 	}
 	if (p->nres == 0 && !p->none)
-		return fail(p, "no results");
+		return fail(p, _("no results"));
 	if (p->sbfull)
-		return fail_at(p, 0, "internal string bound exceeded");
+		return fail_at(p, 0, _("internal string bound exceeded"));
 	return 0;
 }
 
@@ -809,19 +812,20 @@ mp_authres_parse(const char *value, size_t len, struct mp_authres **out, struct 
 	if (len <= MP_AR_MAX_LEN && 2 * len + 16 > sizeof(small)) {
 		heap = malloc(2 * len + 16);
 		if (heap == NULL) {
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory parsing Authentication-Results");
+			rc = mp_err_set(err, MP_ENOMEM,
+					_("out of memory parsing Authentication-Results"));
 			goto out;
 		}
 		p.sb = heap;
 		p.sbcap = 2 * len + 16;
 	}
 	if (len == 0)
-		ok = fail_at(&p, 0, "empty header value") == 0;
+		ok = fail_at(&p, 0, _("empty header value")) == 0;
 	else
 		ok = parse(&p) == 0;
 	*out = build(&p, ok);
 	if (*out == NULL)
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory parsing Authentication-Results");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory parsing Authentication-Results"));
 out:
 	free(heap);
 	return rc;

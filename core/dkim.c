@@ -21,6 +21,7 @@
 #include <openssl/engine.h>
 #include <openssl/evp.h>
 
+#include "i18n.h"
 #include "util.h"
 
 #define TEXT_MAX 512      /* longest error text handed out */
@@ -250,12 +251,12 @@ parse_tags(struct field *f, const char *s, size_t n)
 		if (segn == 0) {
 			/* only a trailing ";" may leave an empty tag-spec */
 			if (more)
-				set_problem(f, text("empty tag in the tag list"));
+				set_problem(f, text(_("empty tag in the tag list")));
 			continue;
 		}
 		if ((val = memchr(seg, '=', segn)) == NULL) {
 			excerpt(seg, segn, show, sizeof(show));
-			set_problem(f, text("tag without \"=\" (\"%s\")", show));
+			set_problem(f, text(_("tag without \"=\" (\"%s\")"), show));
 			continue;
 		}
 		namen = (size_t)(val - seg);
@@ -265,11 +266,11 @@ parse_tags(struct field *f, const char *s, size_t n)
 		trim_wsp(&val, &valn);
 		excerpt(seg, namen, show, sizeof(show));
 		if (!tag_name_ok(seg, namen)) {
-			set_problem(f, text("invalid tag name \"%s\"", show));
+			set_problem(f, text(_("invalid tag name \"%s\""), show));
 			continue;
 		}
 		if (!tag_value_ok(val, valn)) {
-			set_problem(f, text("invalid character in the %s= value", show));
+			set_problem(f, text(_("invalid character in the %s= value"), show));
 			continue;
 		}
 		for (t = 0; t < NTAGS; t++)
@@ -278,7 +279,7 @@ parse_tags(struct field *f, const char *s, size_t n)
 		if (t == NTAGS)
 			continue; /* unknown tags are ignored (RFC 6376 section 3.2) */
 		if (f->tag[t] != NULL) {
-			set_problem(f, text("tag %s= appears twice", tagname[t]));
+			set_problem(f, text(_("tag %s= appears twice"), tagname[t]));
 			continue;
 		}
 		if ((f->tag[t] = collapse(val, valn)) == NULL)
@@ -322,7 +323,7 @@ static char *
 orphan_text(const struct field *f)
 {
 	static const int required[] = { T_V, T_A, T_B, T_BH, T_D, T_H, T_S };
-	char missing[64] = "", empty[64] = "";
+	char missing[64] = "", empty[64] = "", mtext[128] = "", etext[128] = "";
 	size_t nmissing = 0, nempty = 0, i;
 	int mlen = 0, elen = 0;
 	char *res;
@@ -343,21 +344,24 @@ orphan_text(const struct field *f)
 		}
 	}
 	if (f->toolong)
-		res = text("malformed DKIM-Signature: the field is longer than %d bytes",
+		res = text(_("malformed DKIM-Signature: the field is longer than %d bytes"),
 			   MP_DKIM_FIELD_MAX);
 	else if (f->problem != NULL)
-		res = text("malformed DKIM-Signature: %s", f->problem);
-	else if (nmissing > 0 || nempty > 0)
-		res = text("malformed DKIM-Signature: %s%s%s%s%s%s%s",
-			   nmissing == 0 ? "" : nmissing == 1 ? "missing " : "missing tags ",
-			   missing, nmissing == 1 ? " tag" : "",
-			   nmissing > 0 && nempty > 0 ? "; " : "",
-			   nempty == 0 ? "" : nempty == 1 ? "empty " : "empty tags ", empty,
-			   nempty == 1 ? " tag" : "");
-	else if (f->libproblem != NULL)
-		res = text("malformed DKIM-Signature: %s", f->libproblem);
+		res = text(_("malformed DKIM-Signature: %s"), f->problem);
+	else if (nmissing > 0 || nempty > 0) {
+		if (nmissing > 0)
+			snprintf(mtext, sizeof(mtext),
+				 mp_i18n_ngettext("missing %s tag", "missing tags %s", nmissing),
+				 missing);
+		if (nempty > 0)
+			snprintf(etext, sizeof(etext),
+				 mp_i18n_ngettext("empty %s tag", "empty tags %s", nempty), empty);
+		res = text(_("malformed DKIM-Signature: %s%s%s"), mtext,
+			   nmissing > 0 && nempty > 0 ? "; " : "", etext);
+	} else if (f->libproblem != NULL)
+		res = text(_("malformed DKIM-Signature: %s"), f->libproblem);
 	else
-		res = text("DKIM-Signature could not be read by the verifier");
+		res = text(_("DKIM-Signature could not be read by the verifier"));
 	return res;
 }
 
@@ -413,7 +417,7 @@ dns_start(void *srv, int type, unsigned char *query, unsigned char *buf, size_t 
 	}
 	if (mp_dns_answer_to_wire(ans, (const char *)query, (uint16_t)type, buf, buflen,
 				  &len) != 0) {
-		note_tempfail(d->cur, (const char *)query, "the answer is too large");
+		note_tempfail(d->cur, (const char *)query, _("the answer is too large"));
 		goto out;
 	}
 	d->q.status = DKIM_DNS_SUCCESS;
@@ -528,13 +532,13 @@ mp_dkim_new(struct mp_dkim **out, struct mp_resolver *res, struct mp_err *err)
 		goto out;
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	d->res = res;
 	legacy_rsa_decoding();
 	if ((d->lib = dkim_init(NULL, NULL)) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "cannot initialise libopendkim");
+		rc = mp_err_set(err, MP_ENOMEM, _("cannot initialise libopendkim"));
 		goto out;
 	}
 	/* Our hooks, and no res_init()/res_nclose() on our handle. */
@@ -574,13 +578,13 @@ mp_dkim_begin(struct mp_dkim *d, struct mp_dkim_ver **out, struct mp_err *err)
 
 	*out = NULL;
 	if ((v = calloc(1, sizeof(*v))) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	v->d = d;
 	v->dkim = dkim_verify(d->lib, (const unsigned char *)"mailproof", NULL, &st);
 	if (v->dkim == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "libopendkim: cannot start a verification (%s)",
+		rc = mp_err_set(err, MP_ENOMEM, _("libopendkim: cannot start a verification (%s)"),
 				dkim_getresultstr(st));
 		goto out;
 	}
@@ -615,7 +619,7 @@ add_field(struct mp_dkim_ver *v, const char *val, size_t n)
 
 	if (v->nfields >= MP_DKIM_MAX_FIELDS) {
 		rc = MP_ETOOBIG;
-		note_error(v, rc, "more than 256 DKIM-Signature header fields");
+		note_error(v, rc, _("more than 256 DKIM-Signature header fields"));
 		goto out;
 	}
 	if (v->nfields == v->capfields) {
@@ -624,7 +628,7 @@ add_field(struct mp_dkim_ver *v, const char *val, size_t n)
 
 		if (p == NULL) {
 			rc = MP_ENOMEM;
-			note_error(v, rc, "out of memory");
+			note_error(v, rc, _("out of memory"));
 			goto out;
 		}
 		v->fields = p;
@@ -635,7 +639,7 @@ add_field(struct mp_dkim_ver *v, const char *val, size_t n)
 	if (n > MP_DKIM_FIELD_MAX)
 		f->toolong = true;
 	else if ((rc = parse_tags(f, val, n)) != 0)
-		note_error(v, rc, "out of memory");
+		note_error(v, rc, _("out of memory"));
 out:
 	return rc;
 }
@@ -662,7 +666,7 @@ mp_dkim_header(struct mp_dkim_ver *v, const char *field, size_t len)
 	/* libopendkim copies the field; it does not write to it. */
 	st = dkim_header(v->dkim, (u_char *)(uintptr_t)field, len);
 	if (st == DKIM_STAT_NORESOURCE || st == DKIM_STAT_INTERNAL) {
-		note_error(v, MP_ENOMEM, "libopendkim: out of memory");
+		note_error(v, MP_ENOMEM, _("libopendkim: out of memory"));
 		rc = MP_ENOMEM;
 		goto out;
 	}
@@ -672,9 +676,9 @@ mp_dkim_header(struct mp_dkim_ver *v, const char *field, size_t len)
 		const char *e = dkim_geterror(v->dkim);
 
 		free(f->libproblem);
-		f->libproblem = text("%s", e != NULL && *e != '\0' ? e : "syntax error");
+		f->libproblem = text("%s", e != NULL && *e != '\0' ? e : _("syntax error"));
 		if (f->libproblem == NULL) {
-			note_error(v, MP_ENOMEM, "out of memory");
+			note_error(v, MP_ENOMEM, _("out of memory"));
 			rc = MP_ENOMEM;
 		}
 	}
@@ -715,18 +719,18 @@ mp_dkim_eoh(struct mp_dkim_ver *v)
 		/* RFC 6376 section 6.1.1: e.g. no From field to check h= against */
 		v->state = V_SKIP;
 		v->msgresult = "permerror";
-		v->msgproblem = text("the message header cannot be verified: %s",
-				     e != NULL && *e != '\0' ? e : "syntax error");
+		v->msgproblem = text(_("the message header cannot be verified: %s"),
+				     e != NULL && *e != '\0' ? e : _("syntax error"));
 		break;
 	default:
 		v->state = V_SKIP;
 		v->msgresult = "temperror";
-		v->msgproblem = text("DKIM verification stopped: %s",
+		v->msgproblem = text(_("DKIM verification stopped: %s"),
 				     e != NULL && *e != '\0' ? e : dkim_getresultstr(st));
 		break;
 	}
 	if (v->msgresult != NULL && v->msgproblem == NULL) {
-		note_error(v, MP_ENOMEM, "out of memory");
+		note_error(v, MP_ENOMEM, _("out of memory"));
 		rc = MP_ENOMEM;
 	}
 out:
@@ -748,7 +752,7 @@ mp_dkim_body(struct mp_dkim_ver *v, const char *chunk, size_t len)
 		goto out;
 	st = dkim_body(v->dkim, (u_char *)(uintptr_t)chunk, len);
 	if (st == DKIM_STAT_NORESOURCE || st == DKIM_STAT_INTERNAL) {
-		note_error(v, MP_ENOMEM, "libopendkim: out of memory");
+		note_error(v, MP_ENOMEM, _("libopendkim: out of memory"));
 		rc = MP_ENOMEM;
 	}
 out:
@@ -768,16 +772,14 @@ fail_why(const struct mp_dkim_ver *v, const char *name)
 	return NULL;
 }
 
-/* "<what> <sep><date>" for a t=/x= value, or just "<what>" if it is no usable time. */
-static char *
-time_text(const char *digits, const char *what, const char *sep)
+/* The date of a t=/x= value into when; false if it is no usable time. */
+static bool
+tag_time(const char *digits, char *when, size_t whenlen)
 {
 	uint64_t t = 0;
 	const char *p = digits;
 	struct tm tm;
 	time_t tt;
-	char when[64];
-	char *res;
 
 	for (; p != NULL && *p >= '0' && *p <= '9'; p++) {
 		if (t > (UINT64_MAX - 9) / 10)
@@ -785,13 +787,9 @@ time_text(const char *digits, const char *what, const char *sep)
 		t = t * 10 + (uint64_t)(*p - '0');
 	}
 	tt = (time_t)t;
-	if (digits == NULL || *digits == '\0' || *p != '\0' || t > (uint64_t)INT64_MAX ||
-	    gmtime_r(&tt, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		res = text("%s", what);
-	else
-		res = text("%s %s%s", what, sep, when);
-	return res;
+	return digits != NULL && *digits != '\0' && *p == '\0' && t <= (uint64_t)INT64_MAX &&
+	       gmtime_r(&tt, &tm) != NULL &&
+	       strftime(when, whenlen, "%Y-%m-%d %H:%M:%S UTC", &tm) != 0;
 }
 
 /* Maps one signature libopendkim processed to an RFC 8601 word and a sentence. */
@@ -806,22 +804,24 @@ map_sig(const struct mp_dkim_ver *v, DKIM_SIGINFO *sig, size_t index,
 	const char *dom = (const char *)dkim_sig_getdomain(sig);
 	const char *lib = dkim_sig_geterrorstr(se);
 	char key[SHOW_MAX + KEYNAME_MAX + 16];
+	char when[64];
 	const char *why;
 
 	if (lib == NULL)
-		lib = "unknown error";
+		lib = _("unknown error");
 	snprintf(key, sizeof(key), "%.*s._domainkey.%.*s", SHOW_MAX,
 		 sel != NULL ? sel : "?", KEYNAME_MAX, dom != NULL ? dom : "?");
 
 	if ((flags & DKIM_SIGFLAG_IGNORE) != 0) {
 		if (sel != NULL && dom != NULL && !valid_keyname(sel, dom)) {
 			out->result = "permerror";
-			out->error = text("malformed DKIM-Signature: s= and d= do not form a "
-					  "valid DNS name (%s)", key);
+			out->error = text(_("malformed DKIM-Signature: s= and d= do not form a "
+					    "valid DNS name (%s)"),
+					  key);
 		} else {
 			out->result = "policy";
-			out->error = text("not verified: only the first %d signatures of a "
-					  "message are checked (this is number %zu)",
+			out->error = text(_("not verified: only the first %d signatures of a "
+					    "message are checked (this is number %zu)"),
 					  MP_DKIM_MAX_VERIFY, index + 1);
 		}
 		goto out;
@@ -839,74 +839,79 @@ map_sig(const struct mp_dkim_ver *v, DKIM_SIGINFO *sig, size_t index,
 		}
 		if ((flags & DKIM_SIGFLAG_PASSED) != 0 && bh == DKIM_SIGBH_MISMATCH) {
 			out->result = "fail";
-			out->error = text("body hash mismatch (the body was changed after "
-					  "signing)");
+			out->error = text(_("body hash mismatch (the body was changed after "
+					    "signing)"));
 		} else if ((flags & DKIM_SIGFLAG_PROCESSED) != 0) {
 			out->result = "fail";
-			out->error = text("signature verification failed (a signed header was "
-					  "changed, or the key in DNS is not the signing key)");
+			out->error = text(_("signature verification failed (a signed header was "
+					    "changed, or the key in DNS is not the signing key)"));
 		} else {
 			out->result = "neutral";
-			out->error = text("not verified (%s)", lib);
+			out->error = text(_("not verified (%s)"), lib);
 		}
 		break;
 	case DKIM_SIGERROR_NOKEY:
 		out->result = "permerror";
-		out->error = text("no key for %s in DNS", key);
+		out->error = text(_("no key for %s in DNS"), key);
 		break;
 	case DKIM_SIGERROR_KEYFAIL:
 		why = fail_why(v, key);
 		out->result = "temperror";
-		out->error = text("DNS lookup for the key failed (temporary): %s%s%s", key,
+		out->error = text(_("DNS lookup for the key failed (temporary): %s%s%s"), key,
 				  why != NULL ? ": " : "", why != NULL ? why : "");
 		break;
 	case DKIM_SIGERROR_KEYREVOKED:
 		out->result = "permerror";
-		out->error = text("key revoked (empty p= in %s)", key);
+		out->error = text(_("key revoked (empty p= in %s)"), key);
 		break;
 	case DKIM_SIGERROR_MULTIREPLY:
 		/* RFC 6376 section 3.6.2.2: one record per selector */
 		out->result = "permerror";
-		out->error = text("more than one TXT record at %s", key);
+		out->error = text(_("more than one TXT record at %s"), key);
 		break;
 	case DKIM_SIGERROR_KEYTOOSMALL:
 		out->result = "policy";
-		out->error = text("key too short (%u bits; at least 1024 are needed)",
-				  out->key_bits);
+		out->error =
+		    text(_("key too short (%u bits; at least 1024 are needed)"), out->key_bits);
 		break;
 	case DKIM_SIGERROR_EXPIRED:
 		out->result = "permerror";
-		out->error = time_text(f != NULL ? f->tag[T_X] : NULL, "signature expired", "on ");
+		if (tag_time(f != NULL ? f->tag[T_X] : NULL, when, sizeof(when)))
+			out->error = text(_("signature expired on %s"), when);
+		else
+			out->error = text("%s", _("signature expired"));
 		break;
 	case DKIM_SIGERROR_FUTURE:
 		out->result = "permerror";
-		out->error = time_text(f != NULL ? f->tag[T_T] : NULL,
-				       "signature dated in the future:", "t= is ");
+		if (tag_time(f != NULL ? f->tag[T_T] : NULL, when, sizeof(when)))
+			out->error = text(_("signature dated in the future: t= is %s"), when);
+		else
+			out->error = text("%s", _("signature dated in the future:"));
 		break;
 	case DKIM_SIGERROR_INVALID_A:
 	case DKIM_SIGERROR_MISSING_A:
 		out->result = "permerror";
-		out->error = text("unknown signing algorithm a=%.*s", SHOW_MAX,
+		out->error = text(_("unknown signing algorithm a=%.*s"), SHOW_MAX,
 				  f != NULL && f->tag[T_A] != NULL ? f->tag[T_A] : "");
 		break;
 	case DKIM_SIGERROR_INVALID_HC:
 	case DKIM_SIGERROR_INVALID_BC:
 		out->result = "permerror";
-		out->error = text("unknown canonicalization c=%.*s", SHOW_MAX,
+		out->error = text(_("unknown canonicalization c=%.*s"), SHOW_MAX,
 				  f != NULL && f->tag[T_C] != NULL ? f->tag[T_C] : "");
 		break;
 	case DKIM_SIGERROR_INVALID_H:
 		out->result = "permerror";
-		out->error = text("malformed DKIM-Signature: h= does not list From "
-				  "(RFC 6376 section 5.4)");
+		out->error = text(_("malformed DKIM-Signature: h= does not list From "
+				    "(RFC 6376 section 5.4)"));
 		break;
 	case DKIM_SIGERROR_DOMAIN:
 		out->result = "permerror";
-		out->error = text("malformed DKIM-Signature: i= is not in the d= domain");
+		out->error = text(_("malformed DKIM-Signature: i= is not in the d= domain"));
 		break;
 	case DKIM_SIGERROR_SUBDOMAIN:
 		out->result = "permerror";
-		out->error = text("the key (t=s) forbids the subdomain in i=");
+		out->error = text(_("the key (t=s) forbids the subdomain in i="));
 		break;
 	case DKIM_SIGERROR_DNSSYNTAX:
 	case DKIM_SIGERROR_KEYVERSION:
@@ -918,11 +923,11 @@ map_sig(const struct mp_dkim_ver *v, DKIM_SIGINFO *sig, size_t index,
 	case DKIM_SIGERROR_KEYDECODE:
 		/* RFC 6376 section 6.1.2: a key record we cannot use is a PERMFAIL */
 		out->result = "permerror";
-		out->error = text("unusable key record at %s (%s)", key, lib);
+		out->error = text(_("unusable key record at %s (%s)"), key, lib);
 		break;
 	default:
 		out->result = "permerror";
-		out->error = text("malformed DKIM-Signature: %s", lib);
+		out->error = text(_("malformed DKIM-Signature: %s"), lib);
 		break;
 	}
 out:
@@ -1083,11 +1088,11 @@ mp_dkim_end(struct mp_dkim_ver *v, struct mp_dkim_sig **sigs, size_t *nsigs,
 	if (v->nfields == 0)
 		goto out;
 	if ((res = calloc(v->nfields, sizeof(*res))) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	if ((rc = build(v, res)) != 0) {
-		rc = mp_err_set(err, rc, "out of memory");
+		rc = mp_err_set(err, rc, _("out of memory"));
 		goto out;
 	}
 	*sigs = res;

@@ -217,7 +217,7 @@ mp_dmarc_new(struct mp_dmarc **out, struct mp_resolver *res, struct mp_err *err)
 		goto out;
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "dmarc: out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("dmarc: out of memory"));
 		goto out;
 	}
 	d->res = res;
@@ -227,7 +227,7 @@ mp_dmarc_new(struct mp_dmarc **out, struct mp_resolver *res, struct mp_err *err)
 	if (d->psl == NULL)
 		d->psl = (psl_ctx_t *)psl_builtin();
 	if (d->psl == NULL) {
-		rc = mp_err_set(err, MP_EIO, "dmarc: no public suffix list available");
+		rc = mp_err_set(err, MP_EIO, _("dmarc: no public suffix list available"));
 		goto out;
 	}
 	*out = d;
@@ -387,19 +387,19 @@ parse_uri_list(const char *tag, const char *v, size_t n, char ***list, size_t *c
 		if (!uri_ok(e, len)) {
 			quote(q, sizeof(q), e, len);
 			return mp_err_set(err, MP_EPARSE,
-					  "%s= holds \"%s\", which is not a URI "
-					  "(e.g. mailto:dmarc@example.org)",
+					  _("%s= holds \"%s\", which is not a URI "
+					    "(e.g. mailto:dmarc@example.org)"),
 					  tag, q);
 		}
 		if (*count >= MP_DMARC_URI_MAX)
-			return mp_err_set(err, MP_EPARSE, "%s= lists more than %d URIs", tag,
+			return mp_err_set(err, MP_EPARSE, _("%s= lists more than %d URIs"), tag,
 					  MP_DMARC_URI_MAX);
 		grown = realloc(*list, (*count + 1) * sizeof(**list));
 		if (grown == NULL)
-			return mp_err_set(err, MP_ENOMEM, "dmarc: out of memory");
+			return mp_err_set(err, MP_ENOMEM, _("dmarc: out of memory"));
 		*list = grown;
 		if (((*list)[*count] = mp_strndup(e, len)) == NULL)
-			return mp_err_set(err, MP_ENOMEM, "dmarc: out of memory");
+			return mp_err_set(err, MP_ENOMEM, _("dmarc: out of memory"));
 		(*count)++;
 	}
 	return MP_OK;
@@ -475,7 +475,7 @@ parse_tag(struct mp_dmarc_record *r, unsigned bit, const char *tag, const char *
 	case TAG_FO:
 		ok = parse_colon_list(v, n, fo_ok);
 		if (ok && (r->fo = mp_strndup(v, n)) == NULL)
-			return mp_err_set(err, MP_ENOMEM, "dmarc: out of memory");
+			return mp_err_set(err, MP_ENOMEM, _("dmarc: out of memory"));
 		break;
 	case TAG_RUA:
 		return parse_uri_list(tag, v, n, &r->rua, &r->nrua, err);
@@ -500,7 +500,7 @@ parse_tag(struct mp_dmarc_record *r, unsigned bit, const char *tag, const char *
 	}
 	if (!ok) {
 		quote(q, sizeof(q), v, n);
-		return mp_err_set(err, MP_EPARSE, "%s= has the invalid value \"%s\"", tag, q);
+		return mp_err_set(err, MP_EPARSE, _("%s= has the invalid value \"%s\""), tag, q);
 	}
 	return MP_OK;
 }
@@ -522,12 +522,12 @@ mp_dmarc_record_parse(const char *txt, size_t len, struct mp_dmarc_record *out, 
 		goto out;
 	}
 	if (len > MP_DMARC_RECORD_MAX) {
-		rc = mp_err_set(err, MP_ETOOBIG, "the record is longer than %d bytes",
+		rc = mp_err_set(err, MP_ETOOBIG, _("the record is longer than %d bytes"),
 				MP_DMARC_RECORD_MAX);
 		goto out;
 	}
 	if (memchr(txt, '\0', len) != NULL) {
-		rc = mp_err_set(err, MP_EPARSE, "the record contains a NUL byte");
+		rc = mp_err_set(err, MP_EPARSE, _("the record contains a NUL byte"));
 		goto out;
 	}
 	/* tag-list of RFC 7489 section 6.4: tag *WSP "=" *WSP value, separated by
@@ -545,7 +545,7 @@ mp_dmarc_record_parse(const char *txt, size_t len, struct mp_dmarc_record *out, 
 		if (slen == 0) {
 			if (first) {
 				rc = mp_err_set(err, MP_EPARSE,
-						"the record must start with v=DMARC1");
+						_("the record must start with v=DMARC1"));
 				goto out;
 			}
 			continue;
@@ -553,7 +553,7 @@ mp_dmarc_record_parse(const char *txt, size_t len, struct mp_dmarc_record *out, 
 		eq = memchr(seg, '=', slen);
 		if (eq == NULL) {
 			quote(q, sizeof(q), seg, slen);
-			rc = mp_err_set(err, MP_EPARSE, "\"%s\" is not a tag=value pair", q);
+			rc = mp_err_set(err, MP_EPARSE, _("\"%s\" is not a tag=value pair"), q);
 			goto out;
 		}
 		tlen = (size_t)(eq - seg);
@@ -562,14 +562,14 @@ mp_dmarc_record_parse(const char *txt, size_t len, struct mp_dmarc_record *out, 
 		val = mp_trim(eq + 1, &vlen);
 		if (tlen == 0 || !is_alpha(tag[0])) {
 			quote(q, sizeof(q), seg, slen);
-			rc = mp_err_set(err, MP_EPARSE, "\"%s\" has no valid tag name", q);
+			rc = mp_err_set(err, MP_EPARSE, _("\"%s\" has no valid tag name"), q);
 			goto out;
 		}
 		for (k = 0; k < tlen; k++) {
 			if (!is_alpha(tag[k]) && !is_digit(tag[k]) && tag[k] != '_') {
 				quote(q, sizeof(q), tag, tlen);
-				rc =
-				    mp_err_set(err, MP_EPARSE, "\"%s\" is not a valid tag name", q);
+				rc = mp_err_set(err, MP_EPARSE, _("\"%s\" is not a valid tag name"),
+						q);
 				goto out;
 			}
 		}
@@ -577,7 +577,7 @@ mp_dmarc_record_parse(const char *txt, size_t len, struct mp_dmarc_record *out, 
 			/* dmarc-version = "v" *WSP "=" *WSP %x44 %x4d %x41 %x52 %x43 %x31 */
 			if (!mp_ieq(tag, tlen, "v") || !mp_ieq(val, vlen, "DMARC1")) {
 				rc = mp_err_set(err, MP_EPARSE,
-						"the record must start with v=DMARC1");
+						_("the record must start with v=DMARC1"));
 				goto out;
 			}
 			first = false;
@@ -592,7 +592,8 @@ mp_dmarc_record_parse(const char *txt, size_t len, struct mp_dmarc_record *out, 
 		quote(tagz, sizeof(tagz), tag, tlen);
 		mp_lower(tagz);
 		if (seen & bit) {
-			rc = mp_err_set(err, MP_EPARSE, "the tag %s= appears more than once", tagz);
+			rc = mp_err_set(err, MP_EPARSE, _("the tag %s= appears more than once"),
+					tagz);
 			goto out;
 		}
 		seen |= bit;
@@ -600,12 +601,12 @@ mp_dmarc_record_parse(const char *txt, size_t len, struct mp_dmarc_record *out, 
 			goto out;
 	}
 	if (first) {
-		rc = mp_err_set(err, MP_EPARSE, "the record must start with v=DMARC1");
+		rc = mp_err_set(err, MP_EPARSE, _("the record must start with v=DMARC1"));
 		goto out;
 	}
 	if (!(seen & TAG_P)) {
 		rc = mp_err_set(err, MP_EPARSE,
-				"the record has no p= tag (p=none, quarantine or reject)");
+				_("the record has no p= tag (p=none, quarantine or reject)"));
 		goto out;
 	}
 	rc = MP_OK;
@@ -664,7 +665,7 @@ dmarc_name(const char *domain, char **out, struct mp_err *err)
 	if (rc == MP_OK && (*out = mp_buf_detach(&b, NULL)) == NULL)
 		rc = MP_ENOMEM;
 	if (rc < 0)
-		rc = mp_err_set(err, rc, "dmarc: cannot build the name _dmarc.<domain>");
+		rc = mp_err_set(err, rc, _("dmarc: cannot build the name _dmarc.<domain>"));
 	mp_buf_dispose(&b);
 	return rc;
 }
@@ -674,7 +675,7 @@ set_str(char **dst, const char *s, struct mp_err *err)
 {
 	free(*dst);
 	if ((*dst = mp_strdup_z(s)) == NULL)
-		return mp_err_set(err, MP_ENOMEM, "dmarc: out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("dmarc: out of memory"));
 	return MP_OK;
 }
 
@@ -735,7 +736,7 @@ lookup_dmarc(struct mp_dmarc *d, const char *domain, enum lookup_status *st, cha
 		*st = LOOKUP_MULTIPLE;
 	} else if (count == 1) {
 		if ((*txt = mp_strndup((const char *)hit->data, hit->len)) == NULL) {
-			rc = mp_err_set(err, MP_ENOMEM, "dmarc: out of memory");
+			rc = mp_err_set(err, MP_ENOMEM, _("dmarc: out of memory"));
 			goto out;
 		}
 		*st = LOOKUP_FOUND;
@@ -995,22 +996,22 @@ explain_result(struct mp_dmarc_eval *e, struct mp_err *err)
 
 	if (strcmp(e->result, "pass") == 0)
 		return set_msg(
-		    &e->message, err, "DMARC passes for %s (%s%s%s); the policy is %s (%s).",
-		    e->from_domain, e->spf_aligned ? "aligned SPF pass" : "",
+		    &e->message, err, _("DMARC passes for %s (%s%s%s); the policy is %s (%s)."),
+		    e->from_domain, e->spf_aligned ? _("aligned SPF pass") : "",
 		    e->spf_aligned && e->dkim_aligned ? ", " : "",
-		    e->dkim_aligned ? "aligned DKIM signature" : "", pol, e->record_name);
+		    e->dkim_aligned ? _("aligned DKIM signature") : "", pol, e->record_name);
 	if (strcmp(e->result, "temperror") == 0)
 		return set_msg(&e->message, err,
-			       "DMARC for %s cannot be decided: SPF or DKIM had a temporary "
-			       "DNS error and nothing else passed aligned. Try again later.",
+			       _("DMARC for %s cannot be decided: SPF or DKIM had a temporary "
+				 "DNS error and nothing else passed aligned. Try again later."),
 			       e->from_domain);
 	return set_msg(&e->message, err,
-		       "DMARC fails for %s: neither SPF nor a DKIM signature passes aligned "
-		       "with the From domain (%s alignment for DKIM, %s for SPF). Sign with "
-		       "d=%s or send with an envelope sender under %s. Receivers are asked "
-		       "to apply the policy %s.",
-		       e->from_domain, e->parsed.adkim_strict ? "strict" : "relaxed",
-		       e->parsed.aspf_strict ? "strict" : "relaxed", e->from_domain,
+		       _("DMARC fails for %s: neither SPF nor a DKIM signature passes aligned "
+			 "with the From domain (%s alignment for DKIM, %s for SPF). Sign with "
+			 "d=%s or send with an envelope sender under %s. Receivers are asked "
+			 "to apply the policy %s."),
+		       e->from_domain, e->parsed.adkim_strict ? _("strict") : _("relaxed"),
+		       e->parsed.aspf_strict ? _("strict") : _("relaxed"), e->from_domain,
 		       e->parsed.aspf_strict ? e->from_domain
 					     : (e->org_domain ? e->org_domain : e->from_domain),
 		       pol);
@@ -1029,14 +1030,15 @@ explain_walk(struct mp_dmarc_eval *e, struct mp_err *err)
 	if (!e->methods_differ)
 		return MP_OK;
 	return set_msg(&e->treewalk_note, err,
-		       "The DNS tree walk of RFC 9989 gives another answer for %s than the "
-		       "public suffix list of RFC 7489: record %s and organizational domain "
-		       "%s instead of %s and %s. Receivers that follow RFC 9989 may apply "
-		       "a different policy.",
-		       e->from_domain, e->treewalk_record_name ? e->treewalk_record_name : "(none)",
-		       e->treewalk_org_domain ? e->treewalk_org_domain : "(none)",
-		       e->record_name ? e->record_name : "(none)",
-		       e->org_domain ? e->org_domain : "(none)");
+		       _("The DNS tree walk of RFC 9989 gives another answer for %s than the "
+			 "public suffix list of RFC 7489: record %s and organizational domain "
+			 "%s instead of %s and %s. Receivers that follow RFC 9989 may apply "
+			 "a different policy."),
+		       e->from_domain,
+		       e->treewalk_record_name ? e->treewalk_record_name : _("(none)"),
+		       e->treewalk_org_domain ? e->treewalk_org_domain : _("(none)"),
+		       e->record_name ? e->record_name : _("(none)"),
+		       e->org_domain ? e->org_domain : _("(none)"));
 }
 
 int
@@ -1056,7 +1058,7 @@ mp_dmarc_evaluate(struct mp_dmarc *d, const struct mp_dmarc_eval_in *in, struct 
 	}
 	rc = dom_canon(in->from_domain, &out->from_domain);
 	if (rc == MP_ENOMEM) {
-		rc = mp_err_set(err, rc, "dmarc: out of memory");
+		rc = mp_err_set(err, rc, _("dmarc: out of memory"));
 		goto out;
 	}
 	if (rc != MP_OK) {
@@ -1072,7 +1074,7 @@ mp_dmarc_evaluate(struct mp_dmarc *d, const struct mp_dmarc_eval_in *in, struct 
 	}
 	rc = org_of_canon(d, out->from_domain, &out->org_domain);
 	if (rc == MP_ENOMEM) {
-		rc = mp_err_set(err, rc, "dmarc: out of memory");
+		rc = mp_err_set(err, rc, _("dmarc: out of memory"));
 		goto out;
 	}
 	if ((rc = discover(d, out, &st, err)) < 0)
@@ -1130,7 +1132,7 @@ mp_dmarc_evaluate(struct mp_dmarc *d, const struct mp_dmarc_eval_in *in, struct 
 	case LOOKUP_FOUND:
 		rc = mp_dmarc_record_parse(out->record, strlen(out->record), &out->parsed, &perr);
 		if (rc == MP_ENOMEM) {
-			rc = mp_err_set(err, rc, "dmarc: out of memory");
+			rc = mp_err_set(err, rc, _("dmarc: out of memory"));
 			goto out;
 		}
 		if (rc < 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "util.h"
 
 struct mp_headers {
@@ -64,9 +65,10 @@ add_field(struct mp_headers *h, size_t start, size_t end, size_t colon, size_t n
 	size_t ncap;
 
 	if (h->nfields >= MP_HDR_MAX_FIELDS)
-		return mp_err_set(err, MP_ETOOBIG, "more than %d header fields", MP_HDR_MAX_FIELDS);
+		return mp_err_set(err, MP_ETOOBIG, _("more than %d header fields"),
+				  MP_HDR_MAX_FIELDS);
 	if (end - start > MP_HDR_MAX_FIELD)
-		return mp_err_set(err, MP_ETOOBIG, "header field %.*s longer than %d bytes",
+		return mp_err_set(err, MP_ETOOBIG, _("header field %.*s longer than %d bytes"),
 				  (int)(name_end - start > 64 ? 64 : name_end - start),
 				  h->data + start, MP_HDR_MAX_FIELD);
 	if (h->nfields == h->cap) {
@@ -75,7 +77,7 @@ add_field(struct mp_headers *h, size_t start, size_t end, size_t colon, size_t n
 			ncap = MP_HDR_MAX_FIELDS;
 		nf = realloc(h->fields, ncap * sizeof(*nf));
 		if (nf == NULL)
-			return mp_err_set(err, MP_ENOMEM, "out of memory");
+			return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		h->fields = nf;
 		h->cap = ncap;
 	}
@@ -121,12 +123,12 @@ mp_headers_parse(struct mp_headers **out, const char *block, size_t len, struct 
 
 	*out = NULL;
 	if (len > MP_HDR_MAX_BLOCK) {
-		rc = mp_err_set(err, MP_ETOOBIG, "header section larger than %d bytes",
+		rc = mp_err_set(err, MP_ETOOBIG, _("header section larger than %d bytes"),
 				MP_HDR_MAX_BLOCK);
 		goto out;
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL || (h->data = mp_strndup(block, len)) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	h->len = len;
@@ -160,7 +162,7 @@ mp_headers_parse(struct mp_headers **out, const char *block, size_t len, struct 
 	if (open && (rc = add_field(h, start, end, colon, name_end, err)) != 0)
 		goto out;
 	if (h->nfields == 0 && h->junk > 0) {
-		rc = mp_err_set(err, MP_EPARSE, "no header field in the header section");
+		rc = mp_err_set(err, MP_EPARSE, _("no header field in the header section"));
 		goto out;
 	}
 	*out = h;
@@ -892,7 +894,7 @@ mp_hdr_mailboxes(const char *v, size_t n, struct mp_mailbox *out, size_t max, si
 	mp_buf_init(&disp, 0);
 	mp_buf_init(&addr, 0);
 	if ((u = mp_hdr_unfold(v, n, &ulen)) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	mp_buf_init(&disp, ulen + 16);
@@ -973,16 +975,16 @@ mp_hdr_mailboxes(const char *v, size_t n, struct mp_mailbox *out, size_t max, si
 	goto out;
 bad:
 	if (c.i < c.n)
-		rc = mp_err_set(err, MP_EPARSE, "address list: unexpected '%c' at offset %zu",
+		rc = mp_err_set(err, MP_EPARSE, _("address list: unexpected '%c' at offset %zu"),
 				(unsigned char)c.s[c.i] >= 0x20 && (unsigned char)c.s[c.i] < 0x7F
 				    ? c.s[c.i]
 				    : '?',
 				c.i);
 	else
-		rc = mp_err_set(err, MP_EPARSE, "address list: unexpected end");
+		rc = mp_err_set(err, MP_EPARSE, _("address list: unexpected end"));
 	goto fail;
 nomem:
-	rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+	rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 fail:
 	for (i = 0; i < cnt && i < max; i++)
 		mp_mailbox_dispose(&out[i]);

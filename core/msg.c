@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "util.h"
 
 #define NAME_MAX_LEN (2 * PATH_MAX)
@@ -84,7 +85,7 @@ rd_fill(struct reader *r, struct mp_err *err)
 		nr = read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
 	while (nr < 0 && errno == EINTR);
 	if (nr < 0)
-		return mp_err_set(err, MP_EIO, "read error: %s", strerror(errno));
+		return mp_err_set(err, MP_EIO, _("read error: %s"), strerror(errno));
 	if (nr == 0)
 		r->eof = true;
 	r->len += (size_t)nr;
@@ -261,14 +262,14 @@ read_header(struct mp_msgsrc *s, struct mp_msg *m, struct mp_err *err)
 			/* the last line had no line end: the block is still CRLF form */
 			if (!m->bol && bad == 0 && mp_buf_add(&m->hdr, "\r\n", 2) != 0)
 				bad = mp_err_set(err, MP_ETOOBIG,
-						 "header section larger than %d bytes",
+						 _("header section larger than %d bytes"),
 						 MP_HDR_MAX_BLOCK);
 			/* no empty line: all header, empty body (an mbox must have one) */
 			if (s->kind == SRC_MBOX && bad == 0)
 				bad = mp_err_set(err, MP_EPARSE,
-						 "mbox ends inside the header section");
+						 _("mbox ends inside the header section"));
 			else if (total == 0 && bad == 0)
-				bad = mp_err_set(err, MP_EPARSE, "empty message");
+				bad = mp_err_set(err, MP_EPARSE, _("empty message"));
 			break;
 		}
 		total += n;
@@ -284,7 +285,7 @@ read_header(struct mp_msgsrc *s, struct mp_msg *m, struct mp_err *err)
 			n--;
 		}
 		if (bad == 0 && add_crlf_piece(&m->hdr, p, n) != 0)
-			bad = mp_err_set(err, MP_ETOOBIG, "header section larger than %d bytes",
+			bad = mp_err_set(err, MP_ETOOBIG, _("header section larger than %d bytes"),
 					 MP_HDR_MAX_BLOCK);
 		m->bol = piece_complete(p, n);
 		rd_consume(&s->rd, n);
@@ -393,7 +394,7 @@ maildir_list(struct mp_msgsrc *s, const char *sub, struct mp_err *err)
 	mp_buf_init(&dir, NAME_MAX_LEN);
 	mp_buf_init(&path, NAME_MAX_LEN);
 	if (mp_buf_printf(&dir, "%s/%s", s->path, sub) != 0) {
-		rc = mp_err_set(err, MP_EINVAL, "%s: path too long", s->path);
+		rc = mp_err_set(err, MP_EINVAL, _("%s: path too long"), s->path);
 		goto out;
 	}
 	if ((d = opendir(mp_buf_cstr(&dir))) == NULL) {
@@ -413,11 +414,11 @@ maildir_list(struct mp_msgsrc *s, const char *sub, struct mp_err *err)
 		}
 		mp_buf_reset(&path);
 		if (mp_buf_printf(&path, "%s/%s", mp_buf_cstr(&dir), de->d_name) != 0) {
-			rc = mp_err_set(err, MP_EINVAL, "%s: path too long", s->path);
+			rc = mp_err_set(err, MP_EINVAL, _("%s: path too long"), s->path);
 			goto out;
 		}
 		if ((f = mp_strndup(mp_buf_cstr(&path), path.len)) == NULL) {
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 			goto out;
 		}
 		if (s->nfiles == cap) {
@@ -425,7 +426,7 @@ maildir_list(struct mp_msgsrc *s, const char *sub, struct mp_err *err)
 			nf = cap <= SIZE_MAX / sizeof(*nf) ? realloc(s->files, cap * sizeof(*nf))
 							   : NULL;
 			if (nf == NULL) {
-				rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+				rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 				goto out;
 			}
 			s->files = nf;
@@ -499,7 +500,7 @@ mp_msgsrc_open(struct mp_msgsrc **out, const char *path, struct mp_err *err)
 
 	*out = NULL;
 	if ((s = src_new(path)) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	if (strcmp(path, "-") == 0) {
@@ -526,7 +527,7 @@ mp_msgsrc_open(struct mp_msgsrc **out, const char *path, struct mp_err *err)
 		if ((rc = maildir_list(s, "new", err)) == 0)
 			rc = maildir_list(s, "cur", err);
 	} else {
-		rc = mp_err_set(err, MP_EINVAL, "%s: not a message file, mbox or Maildir", path);
+		rc = mp_err_set(err, MP_EINVAL, _("%s: not a message file, mbox or Maildir"), path);
 	}
 out:
 	if (rc != 0) {
@@ -552,14 +553,14 @@ maildir_open(struct mp_msgsrc *s, struct mp_msg *m, struct mp_err *err)
 		close(s->rd.fd);
 	rd_reset(&s->rd, -1);
 	if (mp_buf_adds(&m->name, f) != 0)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer; no effect on a file */
 	if ((fd = open(f, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return mp_err_set(err, errno == ENOENT ? MP_ENOTFOUND : MP_EIO, "%s: %s", f,
 				  strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return mp_err_set(err, MP_EIO, "%s: not a regular file", f);
+		return mp_err_set(err, MP_EIO, _("%s: not a regular file"), f);
 	}
 	rd_reset(&s->rd, fd);
 	if ((r = rd_peek(&s->rd, &p, &n, err)) < 0)
@@ -624,7 +625,7 @@ mp_msgsrc_next(struct mp_msgsrc *s, struct mp_msg **msg, struct mp_err *err)
 	s->index++;
 	*msg = m;
 	if (rc == MP_ENOMEM)
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	if (rc == 0)
 		rc = read_header(s, m, err);
 	if (rc == MP_EIO)

@@ -156,13 +156,15 @@ pf_spf(struct mp_resolver *res, const struct mp_preflight_opts *o, struct mp_pfr
 		if (r->auth[i].ip == NULL || r->auth[i].result == NULL)
 			rc = MP_ENOMEM;
 		else if (strcmp(sr.result, "temperror") == 0)
-			rc = pf_problem(r, MP_SEV_ERROR, "DNS_TEMPORARY",
-					_("SPF for %s could not be evaluated: %s. Try again later."),
-					o->ips[i], sr.explanation ? sr.explanation : "DNS failed");
+			rc = pf_problem(
+			    r, MP_SEV_ERROR, "DNS_TEMPORARY",
+			    _("SPF for %s could not be evaluated: %s. Try again later."), o->ips[i],
+			    sr.explanation ? sr.explanation : _("DNS failed"));
 		else if (strcmp(sr.result, "pass") != 0)
-			rc = pf_problem(r, MP_SEV_ERROR, "SPF_NOT_AUTHORISED",
-					_("SPF gives %s for %s, not pass: %s"), sr.result, o->ips[i],
-					sr.explanation ? sr.explanation : "not authorised");
+			rc =
+			    pf_problem(r, MP_SEV_ERROR, "SPF_NOT_AUTHORISED",
+				       _("SPF gives %s for %s, not pass: %s"), sr.result, o->ips[i],
+				       sr.explanation ? sr.explanation : _("not authorised"));
 		mp_spf_result_dispose(&sr);
 		if (rc != 0)
 			goto out;
@@ -328,7 +330,7 @@ pf_dkim_one(struct mp_resolver *res, struct mp_pfrep *r, struct mp_pf_dkim *d,
 	if (a->status == MP_DNS_TEMPFAIL) {
 		rc = pf_problem(r, MP_SEV_ERROR, "DNS_TEMPORARY",
 				_("The DKIM key %s could not be looked up (%s). Try again later."),
-				name, a->why != NULL ? a->why : "no answer");
+				name, a->why != NULL ? a->why : _("no answer"));
 		goto out;
 	}
 	for (i = 0; a->status == MP_DNS_OK && i < a->count; i++)
@@ -473,7 +475,7 @@ pf_rua_ext(struct mp_resolver *res, struct mp_dmarc *dm, struct mp_pfrep *r, con
 	if (a->status == MP_DNS_TEMPFAIL) {
 		rc = pf_problem(r, MP_SEV_ERROR, "DNS_TEMPORARY",
 				_("%s could not be looked up (%s). Try again later."), name,
-				a->why != NULL ? a->why : "no answer");
+				a->why != NULL ? a->why : _("no answer"));
 		goto out;
 	}
 	for (i = 0; a->status == MP_DNS_OK && i < a->count; i++)
@@ -583,7 +585,7 @@ mp_preflight_run(struct mp_resolver *res, const char *domain,
 	out->dmarc.pct = -1;
 	out->domain = mp_domain_norm(domain);
 	if (out->domain == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	if (out->domain[0] == '\0' || strlen(out->domain) >= PF_NAME_MAX)
 		return mp_err_set(err, MP_EINVAL, _("'%s' is not a domain name"), domain);
 	if (opts->key_file != NULL && (priv = pf_load_key(opts->key_file, err)) == NULL)
@@ -591,7 +593,7 @@ mp_preflight_run(struct mp_resolver *res, const char *domain,
 	if (opts->nselectors > 0) {
 		out->dkim = calloc(opts->nselectors, sizeof(*out->dkim));
 		if (out->dkim == NULL) {
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 			goto out;
 		}
 	}
@@ -611,7 +613,7 @@ mp_preflight_run(struct mp_resolver *res, const char *domain,
 		rc = pf_dmarc(res, out, &sec, err);
 	if (rc != 0) {
 		if (err->code == 0)
-			mp_err_set(err, rc, "out of memory");
+			mp_err_set(err, rc, _("out of memory"));
 		goto out;
 	}
 	if (sec.bogus)

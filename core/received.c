@@ -12,6 +12,7 @@
 #include <libpsl.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "util.h"
 
 /* Words of one comment looked at when reading TCP-info (RFC 5321 section 4.4). */
@@ -510,19 +511,19 @@ mp_received_parse(const char *v, size_t n, struct mp_received *out, struct mp_er
 		goto out;
 	}
 	if (n > MP_RECEIVED_MAX) {
-		rc = mp_err_set(err, MP_ETOOBIG, "Received field longer than %u bytes",
+		rc = mp_err_set(err, MP_ETOOBIG, _("Received field longer than %u bytes"),
 				MP_RECEIVED_MAX);
 		goto out;
 	}
 	if (n == 0) {
-		rc = mp_err_set(err, MP_EPARSE, "empty Received field");
+		rc = mp_err_set(err, MP_EPARSE, _("empty Received field"));
 		goto out;
 	}
 	semi = last_semicolon(v, n);
 	if (semi < n) {
 		out->date = dup_collapse(v + semi + 1, n - semi - 1);
 		if (out->date == NULL) {
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 			goto out;
 		}
 		if (out->date[0] == '\0') {
@@ -532,12 +533,13 @@ mp_received_parse(const char *v, size_t n, struct mp_received *out, struct mp_er
 	}
 	rc = parse_clauses(v, semi, out);
 	if (rc != MP_OK) {
-		rc = mp_err_set(err, rc, "out of memory");
+		rc = mp_err_set(err, rc, _("out of memory"));
 		goto out;
 	}
 	if (out->from_helo == NULL && out->from_rdns == NULL && out->from_ip == NULL &&
 	    out->by_host == NULL)
-		rc = mp_err_set(err, MP_EPARSE, "Received field has neither a from nor a by clause");
+		rc = mp_err_set(err, MP_EPARSE,
+				_("Received field has neither a from nor a by clause"));
 out:
 	if (rc != MP_OK)
 		mp_received_dispose(out);
@@ -737,7 +739,7 @@ mp_received_spf_parse(const char *v, size_t n, struct mp_received_spf *out, stru
 		goto out;
 	}
 	if (n > MP_RECEIVED_MAX) {
-		rc = mp_err_set(err, MP_ETOOBIG, "Received-SPF field longer than %u bytes",
+		rc = mp_err_set(err, MP_ETOOBIG, _("Received-SPF field longer than %u bytes"),
 				MP_RECEIVED_MAX);
 		goto out;
 	}
@@ -748,13 +750,14 @@ mp_received_spf_parse(const char *v, size_t n, struct mp_received_spf *out, stru
 	word = pos > ws ? spf_result_word(v + ws, pos - ws) : NULL;
 	if (word == NULL || (pos < n && !is_space((unsigned char)v[pos]) && v[pos] != '(' &&
 			     v[pos] != ';')) {
-		rc = mp_err_set(err, MP_EPARSE, "Received-SPF field does not start with an SPF result");
+		rc = mp_err_set(err, MP_EPARSE,
+				_("Received-SPF field does not start with an SPF result"));
 		goto out;
 	}
 	out->result = mp_strdup_z(word);
 	if (out->result == NULL || (rc = spf_pairs(v, n, pos, out, &qb)) != MP_OK) {
 		rc = mp_err_set(err, rc == MP_ETOOBIG ? MP_ETOOBIG : MP_ENOMEM,
-				"Received-SPF: out of memory");
+				_("Received-SPF: out of memory"));
 		goto out;
 	}
 out:

@@ -12,6 +12,7 @@
 
 #include <unbound.h>
 
+#include "i18n.h"
 #include "util.h"
 #include "zone.h"
 
@@ -335,9 +336,9 @@ zone_add_cb(void *arg, const char *owner, const struct mp_dns_rr *rr, struct mp_
 	n->count++;
 out:
 	if (rc == MP_ENOMEM)
-		mp_err_set(err, rc, "out of memory");
+		mp_err_set(err, rc, _("out of memory"));
 	else if (rc == MP_ETOOBIG)
-		mp_err_set(err, rc, "zone: more than %u names", ZONE_NODES_MAX);
+		mp_err_set(err, rc, _("zone: more than %u names"), ZONE_NODES_MAX);
 	return rc;
 }
 
@@ -384,7 +385,7 @@ zone_lookup(struct mp_resolver *r, const char *name, uint16_t type, struct mp_dn
 			break;
 		}
 		if (n->tempfail) {
-			a = answer_new(MP_DNS_TEMPFAIL, "temporary failure (zone)");
+			a = answer_new(MP_DNS_TEMPFAIL, _("temporary failure (zone)"));
 			break;
 		}
 		for (i = 0; i < n->count; i++) {
@@ -406,7 +407,7 @@ zone_lookup(struct mp_resolver *r, const char *name, uint16_t type, struct mp_dn
 			break;
 		}
 		if (++depth > CNAME_DEPTH_MAX) {
-			a = answer_new(MP_DNS_TEMPFAIL, "CNAME loop or chain longer than 8");
+			a = answer_new(MP_DNS_TEMPFAIL, _("CNAME loop or chain longer than 8"));
 			break;
 		}
 		cur = (const char *)cname->data;
@@ -531,7 +532,7 @@ parse_server(const char *s, char *out, size_t outlen, struct mp_err *err)
 	int v6 = 0, rc = 0;
 
 	if (s == NULL || *s == '\0') {
-		rc = mp_err_set(err, MP_EINVAL, "no DNS server given (ADDR[@PORT])");
+		rc = mp_err_set(err, MP_EINVAL, _("no DNS server given (ADDR[@PORT])"));
 		goto out;
 	}
 	if (s[0] == '[') {
@@ -572,9 +573,10 @@ parse_server(const char *s, char *out, size_t outlen, struct mp_err *err)
 		goto bad;
 	goto out;
 bad:
-	rc = mp_err_set(err, MP_EINVAL,
-			"bad DNS server address (use ADDR, ADDR@PORT or [IPV6]@PORT with a numeric "
-			"address and port 1-65535)");
+	rc = mp_err_set(
+	    err, MP_EINVAL,
+	    _("bad DNS server address (use ADDR, ADDR@PORT or [IPV6]@PORT with a numeric "
+	      "address and port 1-65535)"));
 out:
 	return rc;
 }
@@ -590,7 +592,7 @@ ub_setup(struct mp_resolver *r, const struct mp_resolver_opts *opts, struct mp_e
 	    (rc = parse_server(opts->server, fwd, sizeof fwd, err)) != 0)
 		goto out;
 	if ((r->ub = ub_ctx_create()) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "libunbound: cannot create a resolver context");
+		rc = mp_err_set(err, MP_ENOMEM, _("libunbound: cannot create a resolver context"));
 		goto out;
 	}
 	/*
@@ -605,7 +607,7 @@ ub_setup(struct mp_resolver *r, const struct mp_resolver_opts *opts, struct mp_e
 			goto ub_fail;
 	} else {
 		if ((e = ub_ctx_resolvconf(r->ub, NULL)) != 0) {
-			rc = mp_err_set(err, MP_EIO, "cannot use /etc/resolv.conf: %s",
+			rc = mp_err_set(err, MP_EIO, _("cannot use /etc/resolv.conf: %s"),
 					ub_strerror(e));
 			goto out;
 		}
@@ -756,7 +758,7 @@ rcode_name(int rcode)
 	case 5:
 		return "REFUSED";
 	default:
-		return "unexpected DNS rcode";
+		return _("unexpected DNS rcode");
 	}
 }
 
@@ -767,10 +769,10 @@ ub_convert(int err, const struct ub_result *res, uint16_t type, struct mp_dns_an
 	int i, rc = 0, bad = 0;
 
 	if (err != 0 || res == NULL) {
-		a = answer_new(MP_DNS_TEMPFAIL, err != 0 ? ub_strerror(err) : "no result");
+		a = answer_new(MP_DNS_TEMPFAIL, err != 0 ? ub_strerror(err) : _("no result"));
 	} else if (res->bogus) {
 		/* RFC 4035 section 5.5: bogus data is not to be used. */
-		if ((a = answer_new(MP_DNS_TEMPFAIL, "DNSSEC bogus")) != NULL)
+		if ((a = answer_new(MP_DNS_TEMPFAIL, _("DNSSEC bogus"))) != NULL)
 			a->bogus = 1;
 	} else if (res->rcode == 3 || res->nxdomain) {
 		a = answer_new(MP_DNS_NXDOMAIN, NULL);
@@ -790,7 +792,7 @@ ub_convert(int err, const struct ub_result *res, uint16_t type, struct mp_dns_an
 		if (rc == 0 && a->count == 0) {
 			mp_dns_answer_free(a);
 			a = answer_new(bad > 0 ? MP_DNS_TEMPFAIL : MP_DNS_NODATA,
-				       bad > 0 ? "malformed answer" : NULL);
+				       bad > 0 ? _("malformed answer") : NULL);
 		}
 	}
 	if (a == NULL || rc != 0) {
@@ -882,7 +884,7 @@ static void
 ubq_timeout(struct mp_resolver *r, struct ubq *q)
 {
 	pending_unlink(r, q);
-	ubq_deliver(q, answer_new(MP_DNS_TEMPFAIL, "timeout"));
+	ubq_deliver(q, answer_new(MP_DNS_TEMPFAIL, _("timeout")));
 	if (ub_cancel(r->ub, q->id) == 0) {
 		ubq_free(q);
 		return;
@@ -907,15 +909,15 @@ query_local(struct mp_resolver *r, const char *name, uint16_t type, char *norm, 
 	*now = NULL;
 	/* A name no DNS server could hold (hostile input) is simply not there. */
 	if (mp_zone_name_norm(name, strlen(name), norm) != 0) {
-		if ((*now = answer_new(MP_DNS_NXDOMAIN, "invalid domain name")) == NULL)
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		if ((*now = answer_new(MP_DNS_NXDOMAIN, _("invalid domain name"))) == NULL)
+			rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		return rc;
 	}
 	*h = hash_name(norm, type);
 	if ((e = cache_get(r, norm, type, *h)) != NULL) {
 		r->hits++;
 		if ((*now = answer_dup(e->ans)) == NULL)
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		return rc;
 	}
 	r->misses++;
@@ -923,7 +925,7 @@ query_local(struct mp_resolver *r, const char *name, uint16_t type, char *norm, 
 		return 0;
 	if (zone_lookup(r, norm, type, &a) != 0 || (*now = answer_dup(a)) == NULL) {
 		mp_dns_answer_free(a);
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	}
 	cache_put(r, norm, type, *h, a, 0);
 	return 0;
@@ -945,7 +947,7 @@ mp_resolver_query_start(struct mp_resolver *r, const char *name, uint16_t type,
 		return rc;
 	if ((q = calloc(1, sizeof *q)) == NULL || (q->name = mp_strdup_z(norm)) == NULL) {
 		ubq_free(q);
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	}
 	q->r = r;
 	q->type = type;
@@ -957,7 +959,7 @@ mp_resolver_query_start(struct mp_resolver *r, const char *name, uint16_t type,
 	if (e != 0) {
 		ubq_free(q);
 		if (ub_convert(e, NULL, type, now) != 0)
-			return mp_err_set(err, MP_ENOMEM, "out of memory");
+			return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		return 0;
 	}
 	q->next = r->pending;
@@ -1075,7 +1077,7 @@ mp_resolver_query(struct mp_resolver *r, const char *name, uint16_t type,
 		(void)mp_resolver_process(r);
 	}
 	if (w.a == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	*out = w.a;
 	return 0;
 }
@@ -1118,7 +1120,7 @@ mp_resolver_new(struct mp_resolver **out, const struct mp_resolver_opts *opts, s
 	}
 	*out = NULL;
 	if ((r = calloc(1, sizeof *r)) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	r->mode = opts->mode;
@@ -1126,7 +1128,7 @@ mp_resolver_new(struct mp_resolver **out, const struct mp_resolver_opts *opts, s
 	switch (opts->mode) {
 	case MP_RESOLVER_ZONE:
 		if ((rc = zone_grow(r)) != 0) {
-			mp_err_set(err, rc, "out of memory");
+			mp_err_set(err, rc, _("out of memory"));
 			goto out;
 		}
 		if (opts->zone_file == NULL)
@@ -1175,7 +1177,7 @@ mp_resolver_add_tempfail(struct mp_resolver *r, const char *name, struct mp_err 
 	if (r == NULL || r->mode != MP_RESOLVER_ZONE || name == NULL)
 		return mp_err_set(err, MP_EINVAL, "temporary failures exist only in zone mode");
 	if (mp_zone_name_norm(name, strlen(name), norm) != 0)
-		return mp_err_set(err, MP_EINVAL, "bad domain name");
+		return mp_err_set(err, MP_EINVAL, _("bad domain name"));
 	cache_clear(r);
 	if ((rc = zone_node_path(r, norm, &n)) != 0)
 		return mp_err_set(err, rc,

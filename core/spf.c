@@ -134,8 +134,10 @@ spf_count_term(struct mp_spf *s)
 	if (s->terms > MP_SPF_MAX_DNS_TERMS) {
 		s->limit_hit = true;
 		s->stopped = true;
-		spf_why(s, "more than %d DNS lookups (include, a, mx, ptr, exists, redirect; "
-			"RFC 7208 4.6.4)", MP_SPF_MAX_DNS_TERMS);
+		spf_why(s,
+			_("more than %d DNS lookups (include, a, mx, ptr, exists, redirect; "
+			  "RFC 7208 4.6.4)"),
+			MP_SPF_MAX_DNS_TERMS);
 		return false;
 	}
 	return true;
@@ -148,8 +150,10 @@ spf_count_void(struct mp_spf *s, const char *name)
 	if (s->voids > MP_SPF_MAX_VOID) {
 		s->void_hit = true;
 		s->stopped = true;
-		spf_why(s, "more than %d DNS lookups found nothing (the last: %s; RFC 7208 "
-			"4.6.4)", MP_SPF_MAX_VOID, name);
+		spf_why(s,
+			_("more than %d DNS lookups found nothing (the last: %s; RFC 7208 "
+			  "4.6.4)"),
+			MP_SPF_MAX_VOID, name);
 	}
 }
 
@@ -256,15 +260,15 @@ spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type, int sh
 	r = mp_resolver_query(s->res, domain, (uint16_t)type, &ans, &e);
 	if (r < 0) {
 		s->fail = r;
-		spf_why(s, "DNS lookup of %s failed: %s", domain, e.msg);
+		spf_why(s, _("DNS lookup of %s failed: %s"), domain, e.msg);
 		rr = spf_rr_status(layer, domain, type, TRY_AGAIN);
 		goto out;
 	}
 	switch (ans->status) {
 	case MP_DNS_TEMPFAIL:
 		if (type != ns_t_txt)
-			spf_why(s, "DNS lookup of %s failed temporarily (%s)", domain,
-				ans->why != NULL ? ans->why : "no answer");
+			spf_why(s, _("DNS lookup of %s failed temporarily (%s)"), domain,
+				ans->why != NULL ? ans->why : _("no answer"));
 		rr = spf_rr_status(layer, domain, type, TRY_AGAIN);
 		goto out;
 	case MP_DNS_NXDOMAIN:
@@ -657,13 +661,13 @@ spf_get_record(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 	r = mp_resolver_query(s->res, dom, MP_DNS_TXT, &ans, &e);
 	if (r < 0) {
 		s->fail = r;
-		spf_why(s, "DNS lookup of the SPF record of %s failed: %s", dom, e.msg);
+		spf_why(s, _("DNS lookup of the SPF record of %s failed: %s"), dom, e.msg);
 		rc = spf_record_error(resp, SPF_RESULT_TEMPERROR, SPF_E_DNS_ERROR, dom);
 		goto out;
 	}
 	if (ans->status == MP_DNS_TEMPFAIL) {
-		spf_why(s, "DNS lookup of the SPF record of %s failed temporarily (%s)", dom,
-			ans->why != NULL ? ans->why : "no answer");
+		spf_why(s, _("DNS lookup of the SPF record of %s failed temporarily (%s)"), dom,
+			ans->why != NULL ? ans->why : _("no answer"));
 		rc = spf_record_error(resp, SPF_RESULT_TEMPERROR, SPF_E_DNS_ERROR, dom);
 		goto out;
 	}
@@ -675,12 +679,12 @@ spf_get_record(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 	}
 	if (nfound == 0) {
 		if (!top)
-			spf_why(s, "%s, named by include: or redirect=, has no SPF record", dom);
+			spf_why(s, _("%s, named by include: or redirect=, has no SPF record"), dom);
 		rc = spf_record_error(resp, SPF_RESULT_NONE, SPF_E_NOT_SPF, dom);
 		goto out;
 	}
 	if (nfound > 1) {
-		spf_why(s, "%s has more than one SPF record (RFC 7208 4.5)", dom);
+		spf_why(s, _("%s has more than one SPF record (RFC 7208 4.5)"), dom);
 		rc = spf_record_error(resp, SPF_RESULT_PERMERROR, SPF_E_MULTIPLE_RECORDS, dom);
 		goto out;
 	}
@@ -696,7 +700,7 @@ spf_get_record(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 	}
 	/* A NUL inside the TXT data would silently cut the record short in libspf2. */
 	if (memchr(found->data, '\0', found->len) != NULL) {
-		spf_why(s, "the SPF record of %s contains a NUL byte", dom);
+		spf_why(s, _("the SPF record of %s contains a NUL byte"), dom);
 		rc = spf_record_error(resp, SPF_RESULT_PERMERROR, SPF_E_SYNTAX, dom);
 		goto out;
 	}
@@ -706,7 +710,7 @@ spf_get_record(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 			s->fail = MP_ENOMEM;
 			rc = spf_record_error(resp, SPF_RESULT_TEMPERROR, SPF_E_NO_MEMORY, dom);
 		} else {
-			spf_why(s, "the SPF record of %s is invalid at \"%.*s\" (RFC 7208 12)",
+			spf_why(s, _("the SPF record of %s is invalid at \"%.*s\" (RFC 7208 12)"),
 				dom, (int)strcspn(bad, " ") > 60 ? 60 : (int)strcspn(bad, " "),
 				bad);
 			rc = spf_record_error(resp, SPF_RESULT_PERMERROR, SPF_E_SYNTAX, dom);
@@ -715,7 +719,7 @@ spf_get_record(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 	}
 	rc = SPF_record_compile(server, resp, recp, mp_buf_cstr(&norm));
 	if (rc != SPF_E_SUCCESS) {
-		spf_why(s, "the SPF record of %s is invalid: %s", dom, SPF_strerror(rc));
+		spf_why(s, _("the SPF record of %s is invalid: %s"), dom, SPF_strerror(rc));
 		if (*recp != NULL) {
 			SPF_record_free(*recp);
 			*recp = NULL;
@@ -750,7 +754,7 @@ mp_spf_new(struct mp_spf **out, struct mp_resolver *res, const char *receiver,
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "spf: out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("spf: out of memory"));
 		goto out;
 	}
 	s->res = res;
@@ -764,12 +768,12 @@ mp_spf_new(struct mp_spf **out, struct mp_resolver *res, const char *receiver,
 	s->layer.hook = s;
 	s->server = SPF_server_new_dns(&s->layer, 0);
 	if (s->server == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "spf: cannot create the libspf2 server");
+		rc = mp_err_set(err, MP_ENOMEM, _("spf: cannot create the libspf2 server"));
 		goto out;
 	}
 	if (SPF_server_set_rec_dom(s->server, receiver != NULL && *receiver != '\0' ?
 				   receiver : "unknown") != SPF_E_SUCCESS) {
-		rc = mp_err_set(err, MP_ENOMEM, "spf: out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("spf: out of memory"));
 		goto out;
 	}
 	/*
@@ -777,7 +781,7 @@ mp_spf_new(struct mp_spf **out, struct mp_resolver *res, const char *receiver,
 	 * people are built by this module instead (the exp= expansion is broken too).
 	 */
 	if (SPF_server_set_explanation(s->server, "not permitted", &resp) != SPF_E_SUCCESS) {
-		rc = mp_err_set(err, MP_ENOMEM, "spf: cannot set the explanation");
+		rc = mp_err_set(err, MP_ENOMEM, _("spf: cannot set the explanation"));
 		goto out;
 	}
 	*out = s;
@@ -947,29 +951,29 @@ mp_spf_check(struct mp_spf *s, const char *client_ip, const char *helo,
 	memset(out, 0, sizeof(*out));
 	spf_state_reset(s);
 	if (client_ip == NULL) {
-		rc = mp_err_set(err, MP_EINVAL, "spf: no client IP address");
+		rc = mp_err_set(err, MP_EINVAL, _("spf: no client IP address"));
 		goto out;
 	}
 	mf = spf_mailfrom_copy(mail_from);
 	if (mail_from != NULL && mf == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "spf: out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("spf: out of memory"));
 		goto out;
 	}
 	use_helo = mf == NULL || mf[0] == '\0';
 	if (use_helo && (helo == NULL || helo[0] == '\0')) {
-		rc = mp_err_set(err, MP_EINVAL, "spf: neither MAIL FROM nor HELO to check");
+		rc = mp_err_set(err, MP_EINVAL, _("spf: neither MAIL FROM nor HELO to check"));
 		goto out;
 	}
 	req = SPF_request_new(s->server);
 	if (req == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "spf: out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("spf: out of memory"));
 		goto out;
 	}
 	if (strchr(client_ip, ':') != NULL) {
 		struct in6_addr a6;
 
 		if (inet_pton(AF_INET6, client_ip, &a6) != 1) {
-			rc = mp_err_set(err, MP_EINVAL, "spf: not an IPv6 address: %.64s",
+			rc = mp_err_set(err, MP_EINVAL, _("spf: not an IPv6 address: %.64s"),
 					client_ip);
 		} else if (IN6_IS_ADDR_V4MAPPED(&a6)) {
 			/* RFC 7208 5: an IPv4-mapped client is evaluated as IPv4. */
@@ -977,12 +981,12 @@ mp_spf_check(struct mp_spf *s, const char *client_ip, const char *helo,
 
 			memcpy(&a4, &a6.s6_addr[12], sizeof(a4));
 			if (SPF_request_set_ipv4(req, a4) != SPF_E_SUCCESS)
-				rc = mp_err_set(err, MP_ENOMEM, "spf: out of memory");
+				rc = mp_err_set(err, MP_ENOMEM, _("spf: out of memory"));
 		} else if (SPF_request_set_ipv6(req, a6) != SPF_E_SUCCESS) {
-			rc = mp_err_set(err, MP_ENOMEM, "spf: out of memory");
+			rc = mp_err_set(err, MP_ENOMEM, _("spf: out of memory"));
 		}
 	} else if (SPF_request_set_ipv4_str(req, client_ip) != SPF_E_SUCCESS) {
-		rc = mp_err_set(err, MP_EINVAL, "spf: not an IP address: %.64s", client_ip);
+		rc = mp_err_set(err, MP_EINVAL, _("spf: not an IP address: %.64s"), client_ip);
 	}
 	if (rc != MP_OK)
 		goto out;
@@ -992,12 +996,12 @@ mp_spf_check(struct mp_spf *s, const char *client_ip, const char *helo,
 	 * sender is set.  %{h} needs a HELO name even when MAIL FROM is checked.
 	 */
 	if (!use_helo && SPF_request_set_env_from(req, mf) != SPF_E_SUCCESS) {
-		rc = mp_err_set(err, MP_ENOMEM, "spf: out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("spf: out of memory"));
 		goto out;
 	}
 	if (SPF_request_set_helo_dom(req, helo != NULL && helo[0] != '\0' ? helo : "unknown") !=
 	    SPF_E_SUCCESS) {
-		rc = mp_err_set(err, MP_ENOMEM, "spf: out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("spf: out of memory"));
 		goto out;
 	}
 	out->identity = mp_strdup_z(use_helo ? "helo" : "mailfrom");
@@ -1005,19 +1009,19 @@ mp_spf_check(struct mp_spf *s, const char *client_ip, const char *helo,
 		out->domain = mp_domain_norm(req->env_from_dp);
 	if (out->identity == NULL ||
 	    (req->env_from_dp != NULL && req->env_from_dp[0] != '\0' && out->domain == NULL)) {
-		rc = mp_err_set(err, MP_ENOMEM, "spf: out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("spf: out of memory"));
 		goto out;
 	}
 	if (req->env_from_dp == NULL || !spf_domain_ok(req->env_from_dp)) {
 		/* RFC 7208 4.3: a malformed domain is "none" without any lookup. */
 		result = SPF_RESULT_NONE;
-		spf_why(s, "%s is not a valid domain name (RFC 7208 4.3)",
-			out->domain != NULL ? out->domain : "the empty name");
+		spf_why(s, _("%s is not a valid domain name (RFC 7208 4.3)"),
+			out->domain != NULL ? out->domain : _("the empty name"));
 		goto done;
 	}
 	resp = SPF_response_new(req);
 	if (resp == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "spf: out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("spf: out of memory"));
 		goto out;
 	}
 	/* What SPF_request_query_mailfrom() does, without its loopback shortcut. */
@@ -1034,8 +1038,8 @@ mp_spf_check(struct mp_spf *s, const char *client_ip, const char *helo,
 			code = resp->err;
 	}
 	if (s->fail != 0) {
-		rc = mp_err_set(err, s->fail, "spf: %s", s->why[0] != '\0' ? s->why :
-				"resolver failure");
+		rc = mp_err_set(err, s->fail, "spf: %s",
+				s->why[0] != '\0' ? s->why : _("resolver failure"));
 		goto out;
 	}
 	if (s->limit_hit || s->void_hit)
@@ -1051,7 +1055,7 @@ done:
 		s->record = NULL;
 	}
 	if (out->result == NULL || spf_explain(s, out, result, code, client_ip) != MP_OK) {
-		rc = mp_err_set(err, MP_ENOMEM, "spf: out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("spf: out of memory"));
 		goto out;
 	}
 out:
@@ -1090,23 +1094,23 @@ mp_spf_record_check(const char *rec, size_t len, struct mp_err *err)
 
 	mp_buf_init(&norm, len + 16);
 	if (len < 6 || strncasecmp(rec, "v=spf1", 6) != 0 || (len > 6 && rec[6] != ' ')) {
-		rc = mp_err_set(err, MP_EPARSE, "the record does not start with \"v=spf1 \"");
+		rc = mp_err_set(err, MP_EPARSE, _("the record does not start with \"v=spf1 \""));
 		goto out;
 	}
 	if (memchr(rec, '\0', len) != NULL) {
-		rc = mp_err_set(err, MP_EPARSE, "the record contains a NUL byte");
+		rc = mp_err_set(err, MP_EPARSE, _("the record contains a NUL byte"));
 		goto out;
 	}
 	if (!spf_record_normalize(rec, len, &norm, &bad)) {
 		size_t n;
 
 		if (bad == NULL) {
-			rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+			rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 			goto out;
 		}
 		for (n = 0; bad + n < rec + len && bad[n] != ' '; n++)
 			;
-		rc = mp_err_set(err, MP_EPARSE, "invalid term \"%.*s\" (RFC 7208 12)",
+		rc = mp_err_set(err, MP_EPARSE, _("invalid term \"%.*s\" (RFC 7208 12)"),
 				n > 60 ? 60 : (int)n, bad);
 	}
 out:

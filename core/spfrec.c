@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "resolver.h"
 #include "spf.h"
 #include "util.h"
@@ -60,8 +61,8 @@ walk_query(struct walk *w, const char *name, uint16_t type)
 	if (a->bogus)
 		w->t->bogus = true;
 	if (a->status == MP_DNS_TEMPFAIL)
-		set_once(w, &w->t->tempfail, "the DNS lookup of %s failed (%s)", name,
-			 a->why != NULL ? a->why : "no answer");
+		set_once(w, &w->t->tempfail, _("the DNS lookup of %s failed (%s)"), name,
+			 a->why != NULL ? a->why : _("no answer"));
 	return a;
 }
 
@@ -162,8 +163,8 @@ walk_term(struct walk *w, const char *dom, const char *t, size_t n, unsigned dep
 	if (mp_ieq(name, nlen, "all")) {
 		*has_all = true;
 		if (qual == '+' || (qual == '?' && depth == 0))
-			set_once(w, &w->t->permissive, "%c%s in the SPF record of %s", qual, "all",
-				 dom);
+			set_once(w, &w->t->permissive, _("%c%s in the SPF record of %s"), qual,
+				 "all", dom);
 		return;
 	}
 	if (mp_ieq(name, nlen, "ip4") || mp_ieq(name, nlen, "ip6"))
@@ -205,8 +206,9 @@ walk_term(struct walk *w, const char *dom, const char *t, size_t n, unsigned dep
 		}
 		if (a->count > SPFREC_MX_MAX)
 			set_once(w, &w->t->syntax,
-				 "mx:%s in the SPF record of %s has %zu MX names, more than %d "
-				 "(RFC 7208 4.6.4: permerror)", target, dom, a->count, SPFREC_MX_MAX);
+				 _("mx:%s in the SPF record of %s has %zu MX names, more than %d "
+				   "(RFC 7208 4.6.4: permerror)"),
+				 target, dom, a->count, SPFREC_MX_MAX);
 		for (i = 0; i < a->count && i < SPFREC_MX_MAX; i++)
 			(void)addr_void(w, (const char *)a->rr[i].data);
 	}
@@ -279,20 +281,22 @@ walk_domain(struct walk *w, const char *domain, unsigned depth, const char *via)
 					 via[0] == 'i' ? ":" : "=", domain);
 				note_void(w, term, strlen(term), w->t->nodes[0].domain);
 			}
-			set_once(w, &node->note, "no SPF record (permerror when reached)");
-			set_once(w, &w->t->syntax, "%s:%s names a domain without an SPF record "
-				 "(RFC 7208 5.2: permerror)", via, domain);
+			set_once(w, &node->note, _("no SPF record (permerror when reached)"));
+			set_once(w, &w->t->syntax,
+				 _("%s:%s names a domain without an SPF record "
+				   "(RFC 7208 5.2: permerror)"),
+				 via, domain);
 		} else {
 			w->t->top = MP_SPFREC_NONE;
 		}
 		goto out;
 	}
 	if (nfound > 1) {
-		set_once(w, &node->note, "%zu SPF records (RFC 7208 4.5: permerror)", nfound);
+		set_once(w, &node->note, _("%zu SPF records (RFC 7208 4.5: permerror)"), nfound);
 		if (via == NULL)
 			w->t->top = MP_SPFREC_MULTIPLE;
 		else
-			set_once(w, &w->t->syntax, "%s has %zu SPF records (RFC 7208 4.5)",
+			set_once(w, &w->t->syntax, _("%s has %zu SPF records (RFC 7208 4.5)"),
 				 domain, nfound);
 		goto out;
 	}
@@ -307,7 +311,7 @@ walk_domain(struct walk *w, const char *domain, unsigned depth, const char *via)
 			goto out;
 		}
 		set_once(w, &node->note, "%s", e.msg);
-		set_once(w, &w->t->syntax, "the SPF record of %s: %s", domain, e.msg);
+		set_once(w, &w->t->syntax, _("the SPF record of %s: %s"), domain, e.msg);
 		goto out;
 	}
 	/* The node array may move while walking: no pointer into it survives this call. */
@@ -337,7 +341,7 @@ mp_spfrec_walk(struct mp_resolver *res, const char *domain, struct mp_spfrec_tre
 	}
 	mp_buf_dispose(&w.voids);
 	if (w.fail != 0)
-		return mp_err_set(err, w.fail, "SPF tree walk of %s failed", domain);
+		return mp_err_set(err, w.fail, _("SPF tree walk of %s failed"), domain);
 	return 0;
 }
 

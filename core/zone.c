@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "util.h"
 
 #define TXT_STRING_MAX 255	 /* RFC 1035 section 3.3: <character-string> */
@@ -90,7 +91,7 @@ zerr(struct zparser *zp, unsigned long line, int code, const char *fmt, ...)
 	va_end(ap);
 	if (zp->label != NULL)
 		return mp_err_set(zp->err, code, "%s:%lu: %s", zp->label, line, msg);
-	return mp_err_set(zp->err, code, "line %lu: %s", line, msg);
+	return mp_err_set(zp->err, code, _("line %lu: %s"), line, msg);
 }
 
 static const char *
@@ -147,15 +148,15 @@ parse_name(struct zparser *zp, const struct tok *t, char *out)
 	shown(show, sizeof show, s, n);
 	if (t->quoted || t->escaped)
 		return zerr(zp, t->line, MP_EPARSE,
-			    "name %s: quotes and escapes are not supported in names", show);
+			    _("name %s: quotes and escapes are not supported in names"), show);
 	if (n == 1 && s[0] == '@') {
 		if (!zp->have_origin)
-			return zerr(zp, t->line, MP_EPARSE, "'@' used without $ORIGIN");
+			return zerr(zp, t->line, MP_EPARSE, _("'@' used without $ORIGIN"));
 		memcpy(out, zp->origin, strlen(zp->origin) + 1);
 		return 0;
 	}
 	if (n > MP_ZONE_NAME_MAX + 1)
-		return zerr(zp, t->line, MP_EPARSE, "name %s: longer than 253 bytes", show);
+		return zerr(zp, t->line, MP_EPARSE, _("name %s: longer than 253 bytes"), show);
 	memcpy(tmp, s, n);
 	/* A relative name gets the origin appended; without one the root is the origin. */
 	if (s[n - 1] != '.' && zp->have_origin && zp->origin[0] != '\0') {
@@ -171,7 +172,7 @@ parse_name(struct zparser *zp, const struct tok *t, char *out)
 	}
 	if (mp_zone_name_norm(tmp, n, out) != 0)
 		return zerr(zp, t->line, MP_EPARSE,
-			    "bad name %s (labels of 1..63 printable bytes, 253 in all)", show);
+			    _("bad name %s (labels of 1..63 printable bytes, 253 in all)"), show);
 	return 0;
 }
 
@@ -287,7 +288,7 @@ take_char(struct zparser *zp, struct tok *t)
 	}
 	t->escaped = 1;
 	if (zp->pos + 1 >= zp->n || zp->p[zp->pos + 1] == '\n')
-		return zerr(zp, zp->line, MP_EPARSE, "backslash at end of line");
+		return zerr(zp, zp->line, MP_EPARSE, _("backslash at end of line"));
 	c = (unsigned char)zp->p[zp->pos + 1];
 	if (c >= '0' && c <= '9') {
 		unsigned v = 0;
@@ -297,11 +298,11 @@ take_char(struct zparser *zp, struct tok *t)
 			if (zp->pos + i >= zp->n || zp->p[zp->pos + i] < '0' ||
 			    zp->p[zp->pos + i] > '9')
 				return zerr(zp, zp->line, MP_EPARSE,
-					    "bad escape: \\DDD needs three digits");
+					    _("bad escape: \\DDD needs three digits"));
 			v = v * 10 + (unsigned)(zp->p[zp->pos + i] - '0');
 		}
 		if (v > 255)
-			return zerr(zp, zp->line, MP_EPARSE, "bad escape: \\%u is above 255", v);
+			return zerr(zp, zp->line, MP_EPARSE, _("bad escape: \\%u is above 255"), v);
 		zp->pos += 4;
 		return mp_buf_addc(&zp->scratch, (char)v);
 	}
@@ -324,7 +325,7 @@ read_token(struct zparser *zp)
 	int rc = 0, quoted;
 
 	if (zp->ntok == MP_ZONE_MAX_TOKENS)
-		return zerr(zp, zp->line, MP_ETOOBIG, "more than %d items in one entry",
+		return zerr(zp, zp->line, MP_ETOOBIG, _("more than %d items in one entry"),
 			    MP_ZONE_MAX_TOKENS);
 	t = &zp->toks[zp->ntok];
 	memset(t, 0, sizeof *t);
@@ -336,7 +337,8 @@ read_token(struct zparser *zp)
 		zp->pos++;
 		for (;;) {
 			if (zp->pos >= zp->n || zp->p[zp->pos] == '\n')
-				return zerr(zp, t->line, MP_EPARSE, "unterminated quoted string");
+				return zerr(zp, t->line, MP_EPARSE,
+					    _("unterminated quoted string"));
 			if (zp->p[zp->pos] == '"') {
 				zp->pos++;
 				break;
@@ -350,15 +352,15 @@ read_token(struct zparser *zp)
 				break;
 	}
 	if (rc == MP_ETOOBIG)
-		return zerr(zp, t->line, MP_ETOOBIG, "entry longer than %u bytes", ENTRY_MAX);
+		return zerr(zp, t->line, MP_ETOOBIG, _("entry longer than %u bytes"), ENTRY_MAX);
 	if (rc != 0)
 		return rc;
 	t->len = zp->scratch.len - t->off;
 	/* Keep a NUL after every token so tokens can be shown and compared as strings. */
 	if ((rc = mp_buf_addc(&zp->scratch, '\0')) != 0)
-		return rc == MP_ETOOBIG
-			   ? zerr(zp, t->line, MP_ETOOBIG, "entry longer than %u bytes", ENTRY_MAX)
-			   : rc;
+		return rc == MP_ETOOBIG ? zerr(zp, t->line, MP_ETOOBIG,
+					       _("entry longer than %u bytes"), ENTRY_MAX)
+					: rc;
 	zp->ntok++;
 	return 0;
 }
@@ -381,12 +383,12 @@ read_entry(struct zparser *zp)
 		char c;
 
 		if (zp->pos - zp->line_start > MP_ZONE_MAX_LINE)
-			return zerr(zp, zp->line, MP_ETOOBIG, "line longer than %d bytes",
+			return zerr(zp, zp->line, MP_ETOOBIG, _("line longer than %d bytes"),
 				    MP_ZONE_MAX_LINE);
 		if (zp->pos >= zp->n) {
 			if (paren > 0)
 				return zerr(zp, paren_line, MP_EPARSE,
-					    "unbalanced '(': no ')' before the end");
+					    _("unbalanced '(': no ')' before the end"));
 			return 0;
 		}
 		c = zp->p[zp->pos];
@@ -405,7 +407,8 @@ read_entry(struct zparser *zp)
 				zp->pos++;
 				if (zp->pos - zp->line_start > MP_ZONE_MAX_LINE)
 					return zerr(zp, zp->line, MP_ETOOBIG,
-						    "line longer than %d bytes", MP_ZONE_MAX_LINE);
+						    _("line longer than %d bytes"),
+						    MP_ZONE_MAX_LINE);
 			}
 		} else {
 			/* RFC 1035 section 5.1: an entry that starts blank reuses the last owner.
@@ -416,13 +419,13 @@ read_entry(struct zparser *zp)
 			}
 			if (c == '(') {
 				if (paren > 0)
-					return zerr(zp, zp->line, MP_EPARSE, "nested '('");
+					return zerr(zp, zp->line, MP_EPARSE, _("nested '('"));
 				paren = 1;
 				paren_line = zp->line;
 				zp->pos++;
 			} else if (c == ')') {
 				if (paren == 0)
-					return zerr(zp, zp->line, MP_EPARSE, "unbalanced ')'");
+					return zerr(zp, zp->line, MP_EPARSE, _("unbalanced ')'"));
 				paren = 0;
 				zp->pos++;
 			} else if ((rc = read_token(zp)) != 0) {
@@ -439,7 +442,7 @@ emit(struct zparser *zp, const char *owner, uint16_t type, uint32_t ttl, uint16_
 	struct mp_dns_rr rr;
 
 	if (zp->nrec == MP_ZONE_MAX_RECORDS)
-		return zerr(zp, zp->entry_line, MP_ETOOBIG, "more than %d records",
+		return zerr(zp, zp->entry_line, MP_ETOOBIG, _("more than %d records"),
 			    MP_ZONE_MAX_RECORDS);
 	zp->nrec++;
 	rr.type = type;
@@ -462,7 +465,7 @@ directive(struct zparser *zp)
 		char name[MP_ZONE_NAME_MAX + 1];
 
 		if (zp->ntok != 2)
-			return zerr(zp, t->line, MP_EPARSE, "$ORIGIN needs exactly one name");
+			return zerr(zp, t->line, MP_EPARSE, _("$ORIGIN needs exactly one name"));
 		if ((rc = parse_name(zp, &zp->toks[1], name)) != 0)
 			return rc;
 		memcpy(zp->origin, name, strlen(name) + 1);
@@ -473,16 +476,16 @@ directive(struct zparser *zp)
 		if (zp->ntok != 2 ||
 		    parse_ttl(tok_text(zp, &zp->toks[1]), zp->toks[1].len, &ttl) != 0)
 			return zerr(zp, t->line, MP_EPARSE,
-				    "$TTL needs one TTL (0..2147483647 seconds)");
+				    _("$TTL needs one TTL (0..2147483647 seconds)"));
 		zp->default_ttl = ttl;
 		zp->have_default_ttl = 1;
 		return 0;
 	}
 	if (tok_is(zp, t, "$INCLUDE"))
 		return zerr(zp, t->line, MP_EPARSE,
-			    "$INCLUDE is not supported (one self-contained file)");
+			    _("$INCLUDE is not supported (one self-contained file)"));
 	shown(show, sizeof show, tok_text(zp, t), t->len);
-	return zerr(zp, t->line, MP_EPARSE, "unknown directive %s", show);
+	return zerr(zp, t->line, MP_EPARSE, _("unknown directive %s"), show);
 }
 
 static const struct {
@@ -517,13 +520,13 @@ rdata(struct zparser *zp, const char *owner, uint16_t type, uint32_t ttl, size_t
 	else if (type == MP_DNS_TXT || type == MP_DNS_SPF)
 		want = zp->ntok > i ? zp->ntok - i : 1;
 	if (zp->ntok < i + want) {
-		rc = zerr(zp, tt->line, MP_EPARSE, "%s: missing data", tok_text(zp, tt));
+		rc = zerr(zp, tt->line, MP_EPARSE, _("%s: missing data"), tok_text(zp, tt));
 		goto out;
 	}
 	if (zp->ntok > i + want) {
 		shown(show, sizeof show, tok_text(zp, &zp->toks[i + want]), zp->toks[i + want].len);
 		rc = zerr(zp, zp->toks[i + want].line, MP_EPARSE,
-			  "%s: unexpected %s after the data", tok_text(zp, tt), show);
+			  _("%s: unexpected %s after the data"), tok_text(zp, tt), show);
 		goto out;
 	}
 	d = &zp->toks[i];
@@ -535,7 +538,7 @@ rdata(struct zparser *zp, const char *owner, uint16_t type, uint32_t ttl, size_t
 		if (d->quoted || inet_pton(type == MP_DNS_A ? AF_INET : AF_INET6, s, addr) != 1 ||
 		    strlen(s) != d->len) {
 			shown(show, sizeof show, s, d->len);
-			rc = zerr(zp, d->line, MP_EPARSE, "bad %s address %s", tok_text(zp, tt),
+			rc = zerr(zp, d->line, MP_EPARSE, _("bad %s address %s"), tok_text(zp, tt),
 				  show);
 			goto out;
 		}
@@ -545,7 +548,8 @@ rdata(struct zparser *zp, const char *owner, uint16_t type, uint32_t ttl, size_t
 	case MP_DNS_MX:
 		if (d->quoted || parse_u16(s, d->len, &pref) != 0) {
 			shown(show, sizeof show, s, d->len);
-			rc = zerr(zp, d->line, MP_EPARSE, "bad MX preference %s (0..65535)", show);
+			rc = zerr(zp, d->line, MP_EPARSE, _("bad MX preference %s (0..65535)"),
+				  show);
 			goto out;
 		}
 		if ((rc = parse_name(zp, d + 1, name)) != 0)
@@ -571,7 +575,7 @@ rdata(struct zparser *zp, const char *owner, uint16_t type, uint32_t ttl, size_t
 			    (k == 2 ? parse_u32(tok_text(zp, &d[k]), d[k].len, &v)
 				    : parse_ttl(tok_text(zp, &d[k]), d[k].len, &v)) != 0) {
 				shown(show, sizeof show, tok_text(zp, &d[k]), d[k].len);
-				rc = zerr(zp, d[k].line, MP_EPARSE, "bad SOA number %s", show);
+				rc = zerr(zp, d[k].line, MP_EPARSE, _("bad SOA number %s"), show);
 				goto out;
 			}
 		}
@@ -583,15 +587,15 @@ rdata(struct zparser *zp, const char *owner, uint16_t type, uint32_t ttl, size_t
 
 			if (c->len > TXT_STRING_MAX) {
 				rc = zerr(zp, c->line, MP_ETOOBIG,
-					  "TXT string of %zu bytes (at most 255 each: split it "
-					  "into \"...\" \"...\")",
+					  _("TXT string of %zu bytes (at most 255 each: split it "
+					    "into \"...\" \"...\")"),
 					  c->len);
 				goto out;
 			}
 			wire += 1 + c->len;
 			if (wire > RDATA_MAX || mp_buf_add(&txt, tok_text(zp, c), c->len) != 0) {
 				rc = zerr(zp, c->line, MP_ETOOBIG,
-					  "TXT record longer than 65535 bytes");
+					  _("TXT record longer than 65535 bytes"));
 				goto out;
 			}
 		}
@@ -616,7 +620,8 @@ record(struct zparser *zp)
 
 	if (zp->owner_omitted) {
 		if (!zp->have_owner)
-			return zerr(zp, zp->entry_line, MP_EPARSE, "record without an owner name");
+			return zerr(zp, zp->entry_line, MP_EPARSE,
+				    _("record without an owner name"));
 		memcpy(owner, zp->owner, sizeof owner);
 	} else {
 		if ((rc = parse_name(zp, &zp->toks[0], owner)) != 0)
@@ -634,21 +639,21 @@ record(struct zparser *zp)
 		    tok_text(zp, t)[0] <= '9') {
 			if (parse_ttl(tok_text(zp, t), t->len, &ttl) != 0) {
 				shown(show, sizeof show, tok_text(zp, t), t->len);
-				return zerr(zp, t->line, MP_EPARSE, "bad TTL %s", show);
+				return zerr(zp, t->line, MP_EPARSE, _("bad TTL %s"), show);
 			}
 			have_ttl = 1;
 		} else if (!have_class && tok_is(zp, t, "IN")) {
 			have_class = 1;
 		} else if (!have_class && (tok_is(zp, t, "CH") || tok_is(zp, t, "HS") ||
 					   tok_is(zp, t, "CS") || tok_is(zp, t, "ANY"))) {
-			return zerr(zp, t->line, MP_EPARSE, "class %s is not supported (only IN)",
-				    tok_text(zp, t));
+			return zerr(zp, t->line, MP_EPARSE,
+				    _("class %s is not supported (only IN)"), tok_text(zp, t));
 		} else {
 			break;
 		}
 	}
 	if (i >= zp->ntok)
-		return zerr(zp, zp->entry_line, MP_EPARSE, "record without a type");
+		return zerr(zp, zp->entry_line, MP_EPARSE, _("record without a type"));
 	t = &zp->toks[i];
 	for (k = 0; k < sizeof types / sizeof types[0] && !t->quoted; k++)
 		if (tok_is(zp, t, types[k].name)) {
@@ -657,7 +662,7 @@ record(struct zparser *zp)
 		}
 	if (type == 0) {
 		shown(show, sizeof show, tok_text(zp, t), t->len);
-		return zerr(zp, t->line, MP_EPARSE, "unknown type %s", show);
+		return zerr(zp, t->line, MP_EPARSE, _("unknown type %s"), show);
 	}
 	if (have_ttl) {
 		zp->last_ttl = ttl;
@@ -682,11 +687,11 @@ mp_zone_parse(const char *text, size_t len, const char *origin, const char *labe
 	if ((text == NULL && len > 0) || cb == NULL)
 		return mp_err_set(err, MP_EINVAL, "zone: no text or no callback");
 	if (len > MP_ZONE_MAX_BYTES)
-		return mp_err_set(err, MP_ETOOBIG, "%s: zone larger than %u bytes",
+		return mp_err_set(err, MP_ETOOBIG, _("%s: zone larger than %u bytes"),
 				  label != NULL ? label : "zone", MP_ZONE_MAX_BYTES);
 	zp = calloc(1, sizeof *zp);
 	if (zp == NULL)
-		return mp_err_set(err, MP_ENOMEM, "out of memory");
+		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 	zp->p = text;
 	zp->n = len;
 	zp->line = 1;
@@ -714,7 +719,7 @@ mp_zone_parse(const char *text, size_t len, const char *origin, const char *labe
 			rc = record(zp);
 		if (rc != 0) {
 			if (rc == MP_ENOMEM)
-				mp_err_set(err, MP_ENOMEM, "out of memory");
+				mp_err_set(err, MP_ENOMEM, _("out of memory"));
 			goto out;
 		}
 	}
@@ -742,18 +747,18 @@ mp_zone_read_file(const char *path, char **text, size_t *len, struct mp_err *err
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = mp_err_set(err, MP_EIO, "%s: not a regular file", path);
+		rc = mp_err_set(err, MP_EIO, _("%s: not a regular file"), path);
 		goto out;
 	}
 	if ((unsigned long long)st.st_size > MP_ZONE_MAX_BYTES) {
-		rc = mp_err_set(err, MP_ETOOBIG, "%s: zone larger than %u bytes", path,
+		rc = mp_err_set(err, MP_ETOOBIG, _("%s: zone larger than %u bytes"), path,
 				MP_ZONE_MAX_BYTES);
 		goto out;
 	}
 	/* One byte more than the size, to notice a file that grew since fstat(). */
 	size = (size_t)st.st_size;
 	if ((data = malloc(size + 2)) == NULL) {
-		rc = mp_err_set(err, MP_ENOMEM, "out of memory");
+		rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
 		goto out;
 	}
 	while (got <= size) {
@@ -769,7 +774,7 @@ mp_zone_read_file(const char *path, char **text, size_t *len, struct mp_err *err
 		got += (size_t)n;
 	}
 	if (got > size) {
-		rc = mp_err_set(err, MP_EIO, "%s: the file changed while it was read", path);
+		rc = mp_err_set(err, MP_EIO, _("%s: the file changed while it was read"), path);
 		goto out;
 	}
 	data[got] = '\0';
