@@ -80,6 +80,9 @@ struct ubq {
 struct mp_resolver {
 	enum mp_resolver_mode mode;
 	unsigned timeout_ms;
+	bool fail_fast;		/* opts.fail_fast */
+	unsigned long answered; /* answers the server gave (SERVFAIL not counted) */
+	bool silent;		/* fail_fast and a query timed out before any answer */
 	struct ub_ctx *ub;
 	struct ubq *orphans;
 	struct ubq *pending; /* asynchronous queries not answered yet */
@@ -872,6 +875,8 @@ ub_done(void *arg, int err, struct ub_result *res)
 		return;
 	}
 	pending_unlink(q->r, q);
+	if (err == 0 && res != NULL && res->rcode != 2 /* SERVFAIL */)
+		q->r->answered++;
 	if (ub_convert(err, res, q->type, &a) != 0)
 		a = NULL;
 	ub_resolve_free(res);
@@ -884,6 +889,8 @@ static void
 ubq_timeout(struct mp_resolver *r, struct ubq *q)
 {
 	pending_unlink(r, q);
+	if (r->fail_fast && r->mode == MP_RESOLVER_SERVER && r->answered == 0)
+		r->silent = true;
 	ubq_deliver(q, answer_new(MP_DNS_TEMPFAIL, _("timeout")));
 	if (ub_cancel(r->ub, q->id) == 0) {
 		ubq_free(q);
@@ -945,6 +952,13 @@ mp_resolver_query_start(struct mp_resolver *r, const char *name, uint16_t type,
 		return mp_err_set(err, MP_EINVAL, "resolver: no name");
 	if ((rc = query_local(r, name, type, norm, &h, now, err)) != 0 || *now != NULL)
 		return rc;
+	if (r->silent) {
+		/* Not cached: the answer says nothing about the name. */
+		if ((*now = answer_new(MP_DNS_TEMPFAIL, _("the DNS server does not answer"))) ==
+		    NULL)
+			return mp_err_set(err, MP_ENOMEM, _("out of memory"));
+		return 0;
+	}
 	if ((q = calloc(1, sizeof *q)) == NULL || (q->name = mp_strdup_z(norm)) == NULL) {
 		ubq_free(q);
 		return mp_err_set(err, MP_ENOMEM, _("out of memory"));
@@ -1125,6 +1139,7 @@ mp_resolver_new(struct mp_resolver **out, const struct mp_resolver_opts *opts, s
 	}
 	r->mode = opts->mode;
 	r->timeout_ms = opts->timeout_ms != 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+	r->fail_fast = opts->fail_fast;
 	switch (opts->mode) {
 	case MP_RESOLVER_ZONE:
 		if ((rc = zone_grow(r)) != 0) {

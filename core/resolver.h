@@ -13,6 +13,7 @@
 #ifndef MP_RESOLVER_H
 #define MP_RESOLVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,10 @@ struct mp_resolver_opts {
 				* numeric only, port 1-65535 (MP_EINVAL otherwise) */
 	const char *zone_file; /* MP_RESOLVER_ZONE */
 	unsigned timeout_ms;   /* per query; 0 = default (5000) */
+	/* MP_RESOLVER_SERVER: once a query has timed out before the server answered anything
+	 * at all, later queries fail at once instead of waiting out their own timeouts (a
+	 * server that is down or unreachable).  Not for batches of unrelated domains. */
+	bool fail_fast;
 };
 
 enum mp_dns_status {

@@ -339,6 +339,7 @@ mp_cmd_dns(int argc, char **argv)
 		     : c.resolver != NULL ? MP_RESOLVER_SERVER : MP_RESOLVER_SYSTEM;
 	ropts.zone_file = c.zone;
 	ropts.server = c.resolver;
+	ropts.fail_fast = true; /* one domain: a silent server stays silent */
 	if (mp_resolver_new(&res, &ropts, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		status = err.code == MP_ETEMP || err.code == MP_EIO ? 3 : 2;

@@ -542,6 +542,7 @@ session_open(struct session *ss, const struct config *cfg, unsigned require)
 	} else if (cfg->resolver != NULL) {
 		ropts.mode = MP_RESOLVER_SERVER;
 		ropts.server = cfg->resolver;
+		ropts.fail_fast = true; /* a server that never answered is not asked again */
 	}
 	if (mp_resolver_new(&ss->res, &ropts, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);

@@ -1034,6 +1034,52 @@ test_server_timeout(void **state)
 	mp_resolver_free(r);
 }
 
+static struct mp_resolver *
+server_res_ff(unsigned port, unsigned timeout_ms, bool fail_fast)
+{
+	char addr[64];
+	struct mp_resolver_opts o = {.mode = MP_RESOLVER_SERVER,
+				     .server = addr,
+				     .timeout_ms = timeout_ms,
+				     .fail_fast = fail_fast};
+	struct mp_resolver *r = NULL;
+	struct mp_err err = {0};
+
+	snprintf(addr, sizeof addr, "127.0.0.1@%u", port);
+	assert_int_equal(mp_resolver_new(&r, &o, &err), 0);
+	return r;
+}
+
+/* fail_fast: a server that timed out before it ever answered is not asked again; one
+ * that answered before is, and without fail_fast every query waits for its own answer. */
+static void
+test_server_fail_fast(void **state)
+{
+	struct server *s = *state;
+	struct mp_resolver *r = server_res_ff(s->port, 500, true);
+	struct mp_dns_answer *a;
+	long long t0;
+
+	expect_status(r, "slow.example", MP_DNS_TXT, MP_DNS_TEMPFAIL);
+	t0 = ms_now();
+	a = ask(r, "txt.example", MP_DNS_TXT);
+	assert_int_equal(a->status, MP_DNS_TEMPFAIL);
+	assert_true(ms_now() - t0 < 250);
+	mp_dns_answer_free(a);
+	mp_resolver_free(r);
+
+	r = server_res_ff(s->port, 500, true);
+	expect_one(r, "txt.example", MP_DNS_TXT, "hello world");
+	expect_status(r, "slow.example", MP_DNS_TXT, MP_DNS_TEMPFAIL);
+	expect_status(r, "nx.example", MP_DNS_TXT, MP_DNS_NXDOMAIN);
+	mp_resolver_free(r);
+
+	r = server_res_ff(s->port, 500, false);
+	expect_status(r, "slow.example", MP_DNS_TXT, MP_DNS_TEMPFAIL);
+	expect_one(r, "txt.example", MP_DNS_TXT, "hello world");
+	mp_resolver_free(r);
+}
+
 static void
 test_server_closed_port(void **state)
 {
@@ -1078,6 +1124,7 @@ main(void)
 	    cmocka_unit_test(test_server_address),
 	    cmocka_unit_test_setup_teardown(test_server_answers, server_setup, server_teardown),
 	    cmocka_unit_test_setup_teardown(test_server_timeout, server_setup, server_teardown),
+	    cmocka_unit_test_setup_teardown(test_server_fail_fast, server_setup, server_teardown),
 	    cmocka_unit_test(test_server_closed_port),
 	};
 
