@@ -581,12 +581,13 @@ and_key(struct mailimap_search_key *all, struct mailimap_search_key *key)
 }
 
 /*
- * HEADER field value, limited to UIDs from lo on when lo > 1 and to mail that arrived on
- * or after the day before `since` when since > 0.  SINCE compares dates only, in the
- * server's zone (RFC 3501 6.4.4): the day before leaves room for zones and clocks.
+ * HEADER field value, limited to UIDs lo..hi (hi 0: no upper limit; lo 1 and hi 0: every
+ * message) and to mail that arrived on or after the day before `since` when since > 0.
+ * SINCE compares dates only, in the server's zone (RFC 3501 6.4.4): the day before leaves
+ * room for zones and clocks.
  */
 static struct mailimap_search_key *
-header_key(const char *field, const char *value, uint32_t lo, int64_t since)
+header_key_range(const char *field, const char *value, uint32_t lo, uint32_t hi, int64_t since)
 {
 	struct mailimap_search_key *all = mailimap_search_key_new_multiple_empty(), *h;
 	struct mailimap_set *set;
@@ -597,8 +598,8 @@ header_key(const char *field, const char *value, uint32_t lo, int64_t since)
 
 	if (all == NULL)
 		return NULL;
-	if (lo > 1) {
-		set = mailimap_set_new_interval(lo, 0); /* 0: "*" */
+	if (lo > 1 || hi != 0) {
+		set = mailimap_set_new_interval(lo, hi); /* hi 0: "*" */
 		if (set == NULL)
 			goto fail;
 		if (!and_key(all, mailimap_search_key_new_uid(set))) {
@@ -634,6 +635,44 @@ header_key(const char *field, const char *value, uint32_t lo, int64_t since)
 fail:
 	mailimap_search_key_free(all);
 	return NULL;
+}
+
+static struct mailimap_search_key *
+header_key(const char *field, const char *value, uint32_t lo, int64_t since)
+{
+	return header_key_range(field, value, lo, 0, since);
+}
+
+/*
+ * The hint field over the whole folder, newest UIDs first in windows that double in size
+ * (400, 800, ...): a server that has not cached the field reads each message it covers,
+ * so a message some way back is found after reading about twice the messages above it
+ * rather than the whole folder, and a folder without it costs a few more round trips.
+ */
+static int
+hint_search(struct mp_imap *im, const char *folder, const struct mp_imap_query *q,
+	    uint32_t top, uint32_t **uids, size_t *n, struct mp_err *err)
+{
+	struct mailimap_search_key *key;
+	uint32_t hi = top, lo, w = 2 * RECENT_WINDOW;
+	unsigned round;
+	int rc;
+
+	for (round = 0; round < 32 && hi >= 1; round++) {
+		lo = hi > w ? hi - w + 1 : 1;
+		/* The last window is open-ended, so mail that arrived meanwhile is covered. */
+		key = header_key_range(q->hint, q->value, lo, round == 0 ? 0 : hi, q->since);
+		if (key == NULL)
+			return mp_err_set(err, MP_ENOMEM, _("out of memory"));
+		free(*uids);
+		*uids = NULL;
+		*n = 0;
+		if ((rc = uid_search(im, folder, key, uids, n, err)) != 0 || *n > 0 || lo == 1)
+			return rc;
+		hi = lo - 1;
+		w = w > UINT32_MAX / 2 ? UINT32_MAX : 2 * w;
+	}
+	return 0;
 }
 
 static struct searched *
@@ -710,9 +749,13 @@ mp_imap_query(struct mp_imap *im, const char *folder, const struct mp_imap_query
 		if (*n == 0 && q->hint != NULL) {
 			free(*uids);
 			*uids = NULL;
-			if ((key = header_key(q->hint, q->value, 1, q->since)) == NULL)
-				return mp_err_set(err, MP_ENOMEM, _("out of memory"));
-			if ((rc = uid_search(im, folder, key, uids, n, err)) != 0)
+			if (uidnext > 1)
+				rc = hint_search(im, folder, q, uidnext - 1, uids, n, err);
+			else if ((key = header_key(q->hint, q->value, 1, q->since)) == NULL)
+				rc = mp_err_set(err, MP_ENOMEM, _("out of memory"));
+			else
+				rc = uid_search(im, folder, key, uids, n, err);
+			if (rc != 0)
 				return rc;
 		}
 		if (*n > 0) {
