@@ -261,8 +261,8 @@ is_continuation(const char *line)
 }
 
 /* The "status" of an error challenge's JSON (RFC 7628 3.2.2), printable ASCII only. */
-static void
-challenge_status(const char *line, char *status, size_t cap)
+void
+mp_sasl_challenge_status(const char *line, char *status, size_t cap)
 {
 	unsigned char *raw = NULL;
 	const char *b, *s;
@@ -270,8 +270,12 @@ challenge_status(const char *line, char *status, size_t cap)
 	json_t *j = NULL;
 	size_t n, i, o = 0;
 
+	if (cap == 0)
+		return;
 	status[0] = '\0';
-	b = line + 1;
+	if (line == NULL)
+		return;
+	b = line[0] == '+' ? line + 1 : line;
 	while (*b == ' ')
 		b++;
 	n = strcspn(b, "\r\n");
@@ -361,7 +365,7 @@ mp_imap_sasl(struct mailimap *imap, const struct mp_sasl_login *l, enum mp_sasl_
 	if (is_continuation(got)) {
 		/* An error challenge (RFC 7628 3.2.2): keep its status, then answer it as the
 		 * mechanism wants, so that the server sends its tagged reply. */
-		challenge_status(got, status, sizeof(status));
+		mp_sasl_challenge_status(got, status, sizeof(status));
 		if (send_private(imap,
 				 l->mech == MP_IMAP_AUTH_OAUTHBEARER ? "AQ==\r\n"
 				 : l->mech == MP_IMAP_AUTH_XOAUTH2   ? "\r\n"

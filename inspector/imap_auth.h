@@ -55,6 +55,11 @@ int mp_imap_auth_caps(struct mailimap *imap, struct mp_imap_caps *caps, struct m
 int mp_imap_auth_choose(enum mp_imap_auth want, bool have_token, const struct mp_imap_caps *caps,
 			const char *host, enum mp_imap_auth *out, struct mp_err *err);
 
+/* The "status" member of an error challenge ("+ <base64 JSON>", RFC 7628 3.2.2) into
+ * status (printable ASCII, at most cap - 1 bytes; "" when there is none).  The line comes
+ * from the server: at most MP_SASL_CHALLENGE_MAX bytes of it are decoded. */
+void mp_sasl_challenge_status(const char *line, char *status, size_t cap);
+
 /* How an exchange ended, beyond its return code. */
 enum mp_sasl_outcome {
 	MP_SASL_OK = 0,
