@@ -476,7 +476,7 @@ mp_oauth2_token_run(const char *command, char **token, struct mp_err *err)
 	double deadline = mono_s() + MP_OAUTH2_COMMAND_TIMEOUT, left;
 	size_t n = 0, first;
 	int fds[2] = {-1, -1}, status = 0, rc = MP_EIO, devnull;
-	bool timed_out = false, too_big = false, reaped = false;
+	bool timed_out = false, too_big = false, reaped = false, own_group;
 	struct pollfd pfd;
 	ssize_t r;
 	pid_t pid = -1, w;
@@ -490,11 +490,17 @@ mp_oauth2_token_run(const char *command, char **token, struct mp_err *err)
 		goto out;
 	}
 	fflush(NULL);
+	/* Without a terminal nobody answers a prompt: the command gets a process group of its
+	 * own, so a timeout stops its children too.  On a terminal it stays in ours, where it
+	 * may prompt (a first sign-in), and only the shell is stopped. */
+	own_group = !isatty(STDIN_FILENO);
 	if ((pid = fork()) < 0) {
 		mp_err_set(err, MP_EIO, "%s: %s", what, strerror(errno));
 		goto out;
 	}
 	if (pid == 0) {
+		if (own_group)
+			(void)setpgid(0, 0);
 		/* Standard output is the token; standard error and input stay ours, so that a
 		 * command can prompt or show a device code. */
 		if (dup2(fds[1], STDOUT_FILENO) < 0)
@@ -505,6 +511,8 @@ mp_oauth2_token_run(const char *command, char **token, struct mp_err *err)
 		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
 		_exit(127);
 	}
+	if (own_group)
+		(void)setpgid(pid, pid); /* also here, so the group exists before any kill */
 	close(fds[1]);
 	fds[1] = -1;
 	for (;;) {
@@ -549,6 +557,8 @@ mp_oauth2_token_run(const char *command, char **token, struct mp_err *err)
 		usleep(10000);
 	}
 	if (!reaped) {
+		if (own_group)
+			kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
