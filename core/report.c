@@ -536,29 +536,11 @@ add_json(struct mp_report *r, const struct mp_msgrep *m, struct mp_err *err)
 #define C_BOLD "\033[1m"
 #define C_OFF "\033[0m"
 
-/* Terminal-safe copy: control characters (C0, DEL, C1) and invalid UTF-8 never reach a
- * terminal as they are (they could move the cursor or change colours). */
+/* Terminal-safe copy (mp_put_safe). */
 static void
 put_safe(FILE *fp, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), l;
-
-	while (n > 0) {
-		l = mp_utf8_seqlen(p, n);
-		if (l == 0) {
-			fputs("\xef\xbf\xbd", fp);
-			l = 1;
-		} else if (l == 1 && (*p < 0x20 || *p == 0x7f)) {
-			fputc(*p == '\t' ? ' ' : '?', fp);
-		} else if (l == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
-			fputc('?', fp);
-		} else {
-			fwrite(p, 1, l, fp);
-		}
-		p += l;
-		n -= l;
-	}
+	mp_put_safe(fp, s, strlen(s));
 }
 
 static const char *

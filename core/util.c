@@ -1,6 +1,7 @@
 /* util.c - see util.h. */
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -162,6 +163,46 @@ mp_utf8_clean(const char *s, size_t n)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+void
+mp_put_safe(FILE *fp, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t l;
+
+	while (n > 0) {
+		l = mp_utf8_seqlen(p, n);
+		if (l == 0) {
+			fputs("\xef\xbf\xbd", fp);
+			l = 1;
+		} else if (l == 1 && (*p < 0x20 || *p == 0x7f)) {
+			fputc(*p == '\t' ? ' ' : '?', fp);
+		} else if (l == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+			fputc('?', fp);
+		} else {
+			fwrite(p, 1, l, fp);
+		}
+		p += l;
+		n -= l;
+	}
+}
+
+void
+mp_diag(const char *prog, const char *fmt, ...)
+{
+	char line[2048];
+	size_t n;
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n = w < 0 ? 0 : (size_t)w < sizeof(line) ? (size_t)w : sizeof(line) - 1;
+	fprintf(stderr, "%s: ", prog);
+	mp_put_safe(stderr, line, n);
+	fputc('\n', stderr);
 }
 
 /* ---- dates (RFC 5322 section 3.3) ------------------------------------------------------ */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 char *mp_strndup(const char *s, size_t n);
 char *mp_strdup_z(const char *s);
@@ -31,6 +32,13 @@ const char *mp_trim(const char *s, size_t *n);
 char *mp_utf8_clean(const char *s, size_t n);
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if the bytes there are invalid. */
 size_t mp_utf8_seqlen(const unsigned char *s, size_t n);
+/* Writes (s, n) terminal-safe: control characters (C0, DEL, C1) never reach a terminal
+ * as they are (they could move the cursor or change colours): a tab becomes a space, the
+ * others '?'; invalid UTF-8 becomes U+FFFD. */
+void mp_put_safe(FILE *fp, const char *s, size_t n);
+/* One diagnostic line on stderr, "prog: message", the message written with mp_put_safe:
+ * file names and error details can carry bytes from the input. */
+void mp_diag(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* RFC 5322 section 3.3 date-time (with the obsolete forms of section 4.3: two-digit
  * years, zone names, missing seconds; comments skipped) to seconds since the epoch, UTC.
  * (s, n) is at most 256 bytes.  Returns 0, or MP_EPARSE for anything else. */

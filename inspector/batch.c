@@ -8,7 +8,6 @@
 #include "batch.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,40 +50,8 @@ mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/*
- * One line on stderr, terminal-safe: file names, key paths and error details come from
- * the batch file or the command line, so control characters (C0, DEL, C1) and invalid
- * UTF-8 become '?'.
- */
-static void
-say(const char *fmt, ...)
-{
-	char line[2048];
-	const unsigned char *p = (const unsigned char *)line;
-	size_t n, l;
-	va_list ap;
-	int w;
-
-	va_start(ap, fmt);
-	w = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	n = w < 0 ? 0 : (size_t)w < sizeof(line) ? (size_t)w : sizeof(line) - 1;
-	fputs(PROG ": ", stderr);
-	while (n > 0) {
-		l = mp_utf8_seqlen(p, n);
-		if (l == 0 || (l == 1 && (*p < 0x20 || *p == 0x7f)) ||
-		    (l == 2 && p[0] == 0xc2 && p[1] < 0xa0))
-			fputc('?', stderr);
-		else
-			fwrite(p, 1, l, stderr);
-		l = l == 0 ? 1 : l;
-		p += l;
-		n -= l;
-	}
-	fputc('\n', stderr);
-}
+/* One terminal-safe line on stderr (mp_diag). */
+#define say(...) mp_diag(PROG, __VA_ARGS__)
 
 static int
 bad_line(const char *file, size_t line, const char *what, const char *arg)

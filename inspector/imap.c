@@ -268,7 +268,7 @@ login(struct mp_imap *im, const struct mp_imap_opts *opts, enum mp_sasl_outcome 
 {
 	struct mp_imap_caps caps;
 	struct mp_sasl_login l = {0};
-	enum mp_imap_auth mech;
+	enum mp_auth_mech mech;
 	char *fresh = NULL;
 	const char *token = opts->token;
 	bool oauth = opts->token != NULL || opts->token_command != NULL;
@@ -286,7 +286,7 @@ login(struct mp_imap *im, const struct mp_imap_opts *opts, enum mp_sasl_outcome 
 		*outcome = MP_SASL_FAILED;
 		goto out;
 	}
-	if (mech == MP_IMAP_AUTH_LOGIN) {
+	if (mech == MP_AUTH_LOGIN) {
 		vlog(im, "LOGIN as %s (password not shown)", opts->user);
 		r = mailimap_login(im->imap, opts->user, opts->password);
 		if (r != MAILIMAP_NO_ERROR) {
@@ -351,7 +351,7 @@ mp_imap_open(struct mp_imap **out, const struct mp_imap_opts *opts, struct mp_er
 			break;
 		/* A rejected token may just have expired: the command gets one more chance. */
 		if (attempt > 0 || outcome != MP_SASL_REJECTED || opts->token_command == NULL ||
-		    (opts->auth != MP_IMAP_AUTH_AUTO && !mp_imap_auth_is_oauth(opts->auth)))
+		    (opts->auth != MP_AUTH_AUTO && !mp_imap_auth_is_oauth(opts->auth)))
 			goto fail;
 		vlog(im, "%s; trying once more with a fresh token", err->msg);
 		/* Reuse the session when the server kept it (Dovecot does), else start anew. */
@@ -1386,6 +1386,7 @@ mp_imap_internaldate(struct mp_imap *im, uint32_t uid, int64_t *t, struct mp_err
  * X-GM-LABELS response (Gmail writes them bare, like flags: "\Inbox"), and a failed parse
  * costs the connection; so the one label that matters is asked for by search instead:
  * UID SEARCH UID n X-GM-RAW "in:spam" (Gmail's IMAP extensions, X-GM-EXT-1).
+ * uid 0 asks for the whole examined folder.
  */
 static int
 gm_spam_search(struct mp_imap *im, uint32_t uid, uint32_t **hits, size_t *nh, struct mp_err *err)
@@ -1440,9 +1441,6 @@ mp_imap_spam_uids(struct mp_imap *im, bool *asked, uint32_t **uids, size_t *n,
 int
 mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n, struct mp_err *err)
 {
-	struct mailimap_search_key *all = NULL, *k;
-	struct mailimap_set *set = NULL;
-	char *raw = NULL;
 	uint32_t *hits = NULL;
 	size_t nh = 0;
 	int rc;
@@ -1451,28 +1449,7 @@ mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n, stru
 	*n = 0;
 	if (!mailimap_has_xgmlabels(im->imap))
 		return 0;
-	all = mailimap_search_key_new_multiple_empty();
-	set = mailimap_set_new_single(uid);
-	raw = mp_strdup_z("in:spam");
-	if (all == NULL || set == NULL || raw == NULL)
-		goto oom;
-	if ((k = mailimap_search_key_new_uid(set)) == NULL)
-		goto oom;
-	set = NULL;
-	if (mailimap_search_key_multiple_add(all, k) != MAILIMAP_NO_ERROR) {
-		mailimap_search_key_free(k);
-		goto oom;
-	}
-	if ((k = mailimap_search_key_new_xgmraw(raw)) == NULL)
-		goto oom;
-	raw = NULL;
-	if (mailimap_search_key_multiple_add(all, k) != MAILIMAP_NO_ERROR) {
-		mailimap_search_key_free(k);
-		goto oom;
-	}
-	rc = uid_search(im, im->examined != NULL ? im->examined : "?", all, &hits, &nh, err);
-	all = NULL; /* consumed */
-	if (rc != 0)
+	if ((rc = gm_spam_search(im, uid, &hits, &nh, err)) != 0)
 		return rc;
 	free(hits);
 	vlog(im, "Gmail label \\Spam on UID %u: %s", uid, nh > 0 ? "yes" : "no");
@@ -1485,13 +1462,6 @@ mp_imap_labels(struct mp_imap *im, uint32_t uid, char ***labels, size_t *n, stru
 	}
 	*n = nh > 0 ? 1 : 0;
 	return 0;
-oom:
-	if (all != NULL)
-		mailimap_search_key_free(all);
-	if (set != NULL)
-		mailimap_set_free(set);
-	free(raw);
-	return mp_err_set(err, MP_ENOMEM, _("out of memory"));
 }
 
 void

@@ -24,7 +24,7 @@ struct mp_imap_opts {
 	const char *url;      /* imaps://HOST[:PORT] or imap://HOST[:PORT] */
 	const char *user;
 	const char *password; /* never logged */
-	enum mp_imap_auth auth;	   /* the login mechanism; AUTO chooses from the capabilities */
+	enum mp_auth_mech auth;	   /* the login mechanism; AUTO chooses from the capabilities */
 	const char *token;	   /* an OAuth 2.0 access token (file, environment); never logged */
 	const char *token_command; /* or: run before each login for a fresh token */
 	const char *ca_file;  /* NULL: the system's CAs */

@@ -25,40 +25,32 @@
 #include "i18n.h"
 #include "util.h"
 
-static const char *const mech_names[] = {"auto", "login", "plain", "xoauth2", "oauthbearer"};
-
 int
-mp_imap_auth_parse(const char *name, enum mp_imap_auth *out)
+mp_imap_auth_parse(const char *name, enum mp_auth_mech *out)
 {
-	size_t i;
+	enum mp_auth_mech m;
 
-	for (i = 0; i < sizeof(mech_names) / sizeof(mech_names[0]); i++)
-		if (strcmp(name, mech_names[i]) == 0) {
-			*out = (enum mp_imap_auth)i;
+	for (m = MP_AUTH_AUTO; m <= MP_AUTH_OAUTHBEARER; m++)
+		if (strcmp(name, mp_auth_mech_name(m)) == 0) {
+			*out = m;
 			return 0;
 		}
 	return MP_EINVAL;
 }
 
 const char *
-mp_imap_auth_mech(enum mp_imap_auth m)
+mp_imap_auth_mech(enum mp_auth_mech m)
 {
-	return m == MP_IMAP_AUTH_LOGIN	   ? "LOGIN"
-	       : m == MP_IMAP_AUTH_PLAIN   ? "PLAIN"
-	       : m == MP_IMAP_AUTH_XOAUTH2 ? "XOAUTH2"
-					   : "OAUTHBEARER";
-}
-
-const char *
-mp_imap_auth_name(enum mp_imap_auth m)
-{
-	return (size_t)m < sizeof(mech_names) / sizeof(mech_names[0]) ? mech_names[m] : "?";
+	return m == MP_AUTH_LOGIN     ? "LOGIN"
+	       : m == MP_AUTH_PLAIN   ? "PLAIN"
+	       : m == MP_AUTH_XOAUTH2 ? "XOAUTH2"
+				      : "OAUTHBEARER";
 }
 
 bool
-mp_imap_auth_is_oauth(enum mp_imap_auth m)
+mp_imap_auth_is_oauth(enum mp_auth_mech m)
 {
-	return m == MP_IMAP_AUTH_XOAUTH2 || m == MP_IMAP_AUTH_OAUTHBEARER;
+	return m == MP_AUTH_XOAUTH2 || m == MP_AUTH_OAUTHBEARER;
 }
 
 int
@@ -81,16 +73,15 @@ mp_imap_auth_caps(struct mailimap *imap, struct mp_imap_caps *caps, struct mp_er
 }
 
 int
-mp_imap_auth_choose(enum mp_imap_auth want, bool have_token, const struct mp_imap_caps *caps,
-		    const char *host, enum mp_imap_auth *out, struct mp_err *err)
+mp_imap_auth_choose(enum mp_auth_mech want, bool have_token, const struct mp_imap_caps *caps,
+		    const char *host, enum mp_auth_mech *out, struct mp_err *err)
 {
 	*out = want;
 	switch (want) {
-	case MP_IMAP_AUTH_AUTO:
+	case MP_AUTH_AUTO:
 		if (have_token) {
 			if (caps->oauthbearer || caps->xoauth2) {
-				*out = caps->oauthbearer ? MP_IMAP_AUTH_OAUTHBEARER
-							 : MP_IMAP_AUTH_XOAUTH2;
+				*out = caps->oauthbearer ? MP_AUTH_OAUTHBEARER : MP_AUTH_XOAUTH2;
 				return 0;
 			}
 			return mp_err_set(
@@ -100,26 +91,26 @@ mp_imap_auth_choose(enum mp_imap_auth want, bool have_token, const struct mp_ima
 			    host);
 		}
 		if (caps->plain) {
-			*out = MP_IMAP_AUTH_PLAIN;
+			*out = MP_AUTH_PLAIN;
 			return 0;
 		}
-		*out = MP_IMAP_AUTH_LOGIN;
+		*out = MP_AUTH_LOGIN;
 		/* FALLTHROUGH */
-	case MP_IMAP_AUTH_LOGIN:
+	case MP_AUTH_LOGIN:
 		if (caps->logindisabled)
 			return mp_err_set(
 			    err, MP_EIO, _("%s: the server refuses LOGIN (LOGINDISABLED)%s"), host,
 			    caps->plain ? "" : _(" and offers no AUTHENTICATE PLAIN"));
 		return 0;
-	case MP_IMAP_AUTH_PLAIN:
+	case MP_AUTH_PLAIN:
 		if (caps->plain)
 			return 0;
 		break;
-	case MP_IMAP_AUTH_XOAUTH2:
+	case MP_AUTH_XOAUTH2:
 		if (caps->xoauth2)
 			return 0;
 		break;
-	case MP_IMAP_AUTH_OAUTHBEARER:
+	case MP_AUTH_OAUTHBEARER:
 		if (caps->oauthbearer)
 			return 0;
 		break;
@@ -220,14 +211,14 @@ initial_response(const struct mp_sasl_login *l, char *buf, size_t cap, size_t *l
 
 	*len = 0;
 	switch (l->mech) {
-	case MP_IMAP_AUTH_PLAIN: /* RFC 4616: [authzid] NUL authcid NUL passwd */
+	case MP_AUTH_PLAIN: /* RFC 4616: [authzid] NUL authcid NUL passwd */
 		return put(buf, cap, len, "", 1) && puts_(buf, cap, len, l->user) &&
 		       put(buf, cap, len, "", 1) && puts_(buf, cap, len, l->secret);
-	case MP_IMAP_AUTH_XOAUTH2: /* Google's and Microsoft's documented format */
+	case MP_AUTH_XOAUTH2: /* Google's and Microsoft's documented format */
 		return puts_(buf, cap, len, "user=") && puts_(buf, cap, len, l->user) &&
 		       puts_(buf, cap, len, "\001auth=Bearer ") &&
 		       puts_(buf, cap, len, l->secret) && puts_(buf, cap, len, "\001\001");
-	case MP_IMAP_AUTH_OAUTHBEARER: /* RFC 7628 3.1; Dovecot 2.3 insists on a= */
+	case MP_AUTH_OAUTHBEARER: /* RFC 7628 3.1; Dovecot 2.3 insists on a= */
 		snprintf(port, sizeof(port), "%u", (unsigned)l->port);
 		return puts_(buf, cap, len, "n,a=") && put_saslname(buf, cap, len, l->user) &&
 		       puts_(buf, cap, len, ",\001host=") && puts_(buf, cap, len, l->host) &&
@@ -367,12 +358,12 @@ mp_imap_sasl(struct mailimap *imap, const struct mp_sasl_login *l, enum mp_sasl_
 		 * mechanism wants, so that the server sends its tagged reply. */
 		mp_sasl_challenge_status(got, status, sizeof(status));
 		if (send_private(imap,
-				 l->mech == MP_IMAP_AUTH_OAUTHBEARER ? "AQ==\r\n"
-				 : l->mech == MP_IMAP_AUTH_XOAUTH2   ? "\r\n"
-								     : "*\r\n",
-				 l->mech == MP_IMAP_AUTH_OAUTHBEARER ? 6
-				 : l->mech == MP_IMAP_AUTH_XOAUTH2   ? 2
-								     : 3) != 0) {
+				 l->mech == MP_AUTH_OAUTHBEARER ? "AQ==\r\n"
+				 : l->mech == MP_AUTH_XOAUTH2	? "\r\n"
+								: "*\r\n",
+				 l->mech == MP_AUTH_OAUTHBEARER ? 6
+				 : l->mech == MP_AUTH_XOAUTH2	? 2
+								: 3) != 0) {
 			mp_err_set(err, MP_EIO,
 				   _("%s: the connection broke during AUTHENTICATE %s"), l->host,
 				   mech);

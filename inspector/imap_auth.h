@@ -14,28 +14,20 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "provider.h" /* enum mp_auth_mech: the login mechanism; AUTO picks one from
+			  * the capabilities (mp_imap_auth_choose) */
 
 struct mailimap;
-
-/* The login mechanism: AUTO picks one from the capabilities (mp_imap_auth_choose). */
-enum mp_imap_auth {
-	MP_IMAP_AUTH_AUTO = 0,
-	MP_IMAP_AUTH_LOGIN,
-	MP_IMAP_AUTH_PLAIN,
-	MP_IMAP_AUTH_XOAUTH2,
-	MP_IMAP_AUTH_OAUTHBEARER,
-};
 
 #define MP_SASL_CHALLENGE_MAX 4096   /* bytes of an error challenge that are decoded */
 #define MP_OAUTH2_TOKEN_MAX 8192     /* bytes of a token, and of a token command's output */
 #define MP_OAUTH2_COMMAND_TIMEOUT 30 /* seconds a token command may run */
 
 /* "auto", "login", "plain", "xoauth2", "oauthbearer"; MP_EINVAL for anything else. */
-int mp_imap_auth_parse(const char *name, enum mp_imap_auth *out);
-const char *mp_imap_auth_name(enum mp_imap_auth m);
+int mp_imap_auth_parse(const char *name, enum mp_auth_mech *out);
 /* The name on the wire: "LOGIN", "PLAIN", "XOAUTH2", "OAUTHBEARER" (not for AUTO). */
-const char *mp_imap_auth_mech(enum mp_imap_auth m);
-bool mp_imap_auth_is_oauth(enum mp_imap_auth m);
+const char *mp_imap_auth_mech(enum mp_auth_mech m);
+bool mp_imap_auth_is_oauth(enum mp_auth_mech m);
 
 /* What the server offers (after TLS, from an explicit CAPABILITY). */
 struct mp_imap_caps {
@@ -52,8 +44,8 @@ int mp_imap_auth_caps(struct mailimap *imap, struct mp_imap_caps *caps, struct m
  * else XOAUTH2; with a password AUTHENTICATE PLAIN if offered, else LOGIN.  MP_EIO
  * (err names the host) when the server offers nothing that fits.
  */
-int mp_imap_auth_choose(enum mp_imap_auth want, bool have_token, const struct mp_imap_caps *caps,
-			const char *host, enum mp_imap_auth *out, struct mp_err *err);
+int mp_imap_auth_choose(enum mp_auth_mech want, bool have_token, const struct mp_imap_caps *caps,
+			const char *host, enum mp_auth_mech *out, struct mp_err *err);
 
 /* The "status" member of an error challenge ("+ <base64 JSON>", RFC 7628 3.2.2) into
  * status (printable ASCII, at most cap - 1 bytes; "" when there is none).  The line comes
@@ -70,7 +62,7 @@ enum mp_sasl_outcome {
 };
 
 struct mp_sasl_login {
-	enum mp_imap_auth mech; /* PLAIN, XOAUTH2 or OAUTHBEARER */
+	enum mp_auth_mech mech; /* PLAIN, XOAUTH2 or OAUTHBEARER */
 	const char *user;	/* authzid/user */
 	const char *secret;	/* password or access token; never logged */
 	const char *host;	/* for OAUTHBEARER's host= and for messages */

@@ -144,7 +144,7 @@ struct config {
 	const char *imap;
 	const char *user;
 	const char *password_file;
-	enum mp_imap_auth auth;
+	enum mp_auth_mech auth;
 	bool auth_set;
 	const char *token_file;
 	const char *token_command;
@@ -259,6 +259,17 @@ apply_profile(struct config *cfg)
 	return 0;
 }
 
+/* Whether the login uses a token unless --auth says otherwise: a token file or command
+ * was named, or $MAILPROOF_OAUTH2_TOKEN is set and no password file was named. */
+static bool
+token_named(const struct config *cfg)
+{
+	const char *env = getenv("MAILPROOF_OAUTH2_TOKEN");
+
+	return cfg->token_file != NULL || cfg->token_command != NULL ||
+	       (cfg->password_file == NULL && env != NULL && *env != '\0');
+}
+
 /* The provider's defaults (core/provider.c) for what options and profile left unset. */
 static int
 apply_provider(struct config *cfg)
@@ -280,13 +291,8 @@ apply_provider(struct config *cfg)
 		for (i = 0; i < p->nauthserv && cfg->nauthserv < MAX_AUTHSERV; i++)
 			cfg->authserv[cfg->nauthserv++] = p->authserv_ids[i];
 	/* The provider's mechanism, unless --auth or the profile named one. */
-	if (!cfg->auth_set && cfg->auth == MP_IMAP_AUTH_AUTO) {
-		bool token = cfg->token_file != NULL || cfg->token_command != NULL ||
-			     (cfg->password_file == NULL && getenv("MAILPROOF_OAUTH2_TOKEN") != NULL);
-
-		if (mp_imap_auth_parse(mp_auth_mech_name(mp_provider_auth(p, token)), &cfg->auth) != 0)
-			cfg->auth = MP_IMAP_AUTH_AUTO;
-	}
+	if (!cfg->auth_set && cfg->auth == MP_AUTH_AUTO)
+		cfg->auth = mp_provider_auth(p, token_named(cfg));
 	return 0;
 }
 
@@ -452,43 +458,8 @@ parse_args(int argc, char **argv, struct config *cfg, int *first_file)
 	return apply_provider(cfg);
 }
 
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/*
- * One diagnostic line on stderr, made terminal-safe: file names (a Maildir's) and error
- * details can carry bytes from the input, and control characters (C0, DEL, C1) or
- * invalid UTF-8 must never reach a terminal as they are.
- */
-static void
-diag(const char *fmt, ...)
-{
-	char line[2 * MP_ERR_MAX + 1024];
-	const unsigned char *p = (const unsigned char *)line;
-	size_t n, l;
-	va_list ap;
-	int w;
-
-	va_start(ap, fmt);
-	w = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	n = w < 0 ? 0 : (size_t)w < sizeof(line) ? (size_t)w : sizeof(line) - 1;
-	fputs(PROG ": ", stderr);
-	while (n > 0) {
-		l = mp_utf8_seqlen(p, n);
-		if (l == 0) {
-			fputs("\xef\xbf\xbd", stderr);
-			l = 1;
-		} else if ((l == 1 && (*p < 0x20 || *p == 0x7f)) ||
-			   (l == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
-			fputc('?', stderr);
-		} else {
-			fwrite(p, 1, l, stderr);
-		}
-		p += l;
-		n -= l;
-	}
-	fputc('\n', stderr);
-}
+/* One terminal-safe line on stderr (mp_diag). */
+#define diag(...) mp_diag(PROG, __VA_ARGS__)
 
 static bool
 want_color(FILE *fp, const struct config *cfg)
@@ -768,15 +739,14 @@ read_credentials(const struct config *cfg, struct mp_imap_opts *io, char **passw
 	char *all = NULL;
 	const char *env = getenv("MAILPROOF_OAUTH2_TOKEN");
 	size_t len = 0;
-	bool oauth, forced = cfg->auth != MP_IMAP_AUTH_AUTO;
+	bool oauth, forced = cfg->auth != MP_AUTH_AUTO;
 	int rc, ret = 0;
 
 	*password = *token = NULL;
 	if (forced)
 		oauth = mp_imap_auth_is_oauth(cfg->auth);
 	else
-		oauth = cfg->token_file != NULL || cfg->token_command != NULL ||
-			(cfg->password_file == NULL && env != NULL && *env != '\0');
+		oauth = token_named(cfg);
 	if (!oauth) {
 		if ((*password = read_password(cfg->password_file, &ret)) == NULL)
 			return ret;
@@ -813,7 +783,7 @@ read_credentials(const struct config *cfg, struct mp_imap_opts *io, char **passw
 		fprintf(stderr,
 			_("%s: --auth %s needs --oauth2-token-file, --oauth2-token-command or "
 			  "$MAILPROOF_OAUTH2_TOKEN\n"),
-			PROG, mp_imap_auth_name(cfg->auth));
+			PROG, mp_auth_mech_name(cfg->auth));
 		return EXIT_USAGE;
 	}
 	io->token = *token;

@@ -15,39 +15,44 @@
 static void
 auth_parse(void **state)
 {
-	enum mp_imap_auth m = MP_IMAP_AUTH_AUTO;
+	enum mp_auth_mech m = MP_AUTH_AUTO;
 
 	(void)state;
 	assert_int_equal(mp_imap_auth_parse("oauthbearer", &m), 0);
-	assert_int_equal(m, MP_IMAP_AUTH_OAUTHBEARER);
+	assert_int_equal(m, MP_AUTH_OAUTHBEARER);
 	assert_int_equal(mp_imap_auth_parse("auto", &m), 0);
-	assert_int_equal(m, MP_IMAP_AUTH_AUTO);
+	assert_int_equal(m, MP_AUTH_AUTO);
 	assert_int_equal(mp_imap_auth_parse("XOAUTH2", &m), MP_EINVAL);
 	assert_int_equal(mp_imap_auth_parse("", &m), MP_EINVAL);
-	assert_string_equal(mp_imap_auth_name(MP_IMAP_AUTH_PLAIN), "plain");
-	assert_string_equal(mp_imap_auth_mech(MP_IMAP_AUTH_XOAUTH2), "XOAUTH2");
+	assert_string_equal(mp_auth_mech_name(MP_AUTH_PLAIN), "plain");
+	assert_string_equal(mp_imap_auth_mech(MP_AUTH_XOAUTH2), "XOAUTH2");
 }
 
 /* One row: what is wanted, whether there is a token, what the server offers, the result. */
 static const struct choice {
-	enum mp_imap_auth want;
+	enum mp_auth_mech want;
 	bool token;
 	struct mp_imap_caps caps;
 	int rc;
-	enum mp_imap_auth got;
+	enum mp_auth_mech got;
 	const char *says;
 } choices[] = {
-    {MP_IMAP_AUTH_AUTO, true, {.xoauth2 = true, .oauthbearer = true}, 0, MP_IMAP_AUTH_OAUTHBEARER, NULL},
-    {MP_IMAP_AUTH_AUTO, true, {.plain = true, .xoauth2 = true}, 0, MP_IMAP_AUTH_XOAUTH2, NULL},
-    {MP_IMAP_AUTH_AUTO, true, {.plain = true}, MP_EIO, 0, "neither OAUTHBEARER nor XOAUTH2"},
-    {MP_IMAP_AUTH_AUTO, false, {.plain = true, .oauthbearer = true}, 0, MP_IMAP_AUTH_PLAIN, NULL},
-    {MP_IMAP_AUTH_AUTO, false, {.xoauth2 = true}, 0, MP_IMAP_AUTH_LOGIN, NULL},
-    {MP_IMAP_AUTH_AUTO, false, {.logindisabled = true}, MP_EIO, 0, "offers no AUTHENTICATE PLAIN"},
-    {MP_IMAP_AUTH_LOGIN, false, {.plain = true, .logindisabled = true}, MP_EIO, 0, "LOGINDISABLED"},
-    {MP_IMAP_AUTH_LOGIN, false, {.plain = true}, 0, MP_IMAP_AUTH_LOGIN, NULL},
-    {MP_IMAP_AUTH_PLAIN, false, {.xoauth2 = true}, MP_EIO, 0, "does not offer AUTHENTICATE PLAIN"},
-    {MP_IMAP_AUTH_XOAUTH2, true, {.xoauth2 = true, .oauthbearer = true}, 0, MP_IMAP_AUTH_XOAUTH2, NULL},
-    {MP_IMAP_AUTH_OAUTHBEARER, true, {.xoauth2 = true}, MP_EIO, 0, "does not offer AUTHENTICATE OAUTHBEARER"},
+    {MP_AUTH_AUTO, true, {.xoauth2 = true, .oauthbearer = true}, 0, MP_AUTH_OAUTHBEARER, NULL},
+    {MP_AUTH_AUTO, true, {.plain = true, .xoauth2 = true}, 0, MP_AUTH_XOAUTH2, NULL},
+    {MP_AUTH_AUTO, true, {.plain = true}, MP_EIO, 0, "neither OAUTHBEARER nor XOAUTH2"},
+    {MP_AUTH_AUTO, false, {.plain = true, .oauthbearer = true}, 0, MP_AUTH_PLAIN, NULL},
+    {MP_AUTH_AUTO, false, {.xoauth2 = true}, 0, MP_AUTH_LOGIN, NULL},
+    {MP_AUTH_AUTO, false, {.logindisabled = true}, MP_EIO, 0, "offers no AUTHENTICATE PLAIN"},
+    {MP_AUTH_LOGIN, false, {.plain = true, .logindisabled = true}, MP_EIO, 0, "LOGINDISABLED"},
+    {MP_AUTH_LOGIN, false, {.plain = true}, 0, MP_AUTH_LOGIN, NULL},
+    {MP_AUTH_PLAIN, false, {.xoauth2 = true}, MP_EIO, 0, "does not offer AUTHENTICATE PLAIN"},
+    {MP_AUTH_XOAUTH2, true, {.xoauth2 = true, .oauthbearer = true}, 0, MP_AUTH_XOAUTH2, NULL},
+    {MP_AUTH_OAUTHBEARER,
+     true,
+     {.xoauth2 = true},
+     MP_EIO,
+     0,
+     "does not offer AUTHENTICATE OAUTHBEARER"},
 };
 
 static void
@@ -58,7 +63,7 @@ auth_choose(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(choices) / sizeof(choices[0]); i++) {
 		const struct choice *c = &choices[i];
-		enum mp_imap_auth got = MP_IMAP_AUTH_AUTO;
+		enum mp_auth_mech got = MP_AUTH_AUTO;
 		struct mp_err err = {0};
 		int rc = mp_imap_auth_choose(c->want, c->token, &c->caps, "imap.test", &got, &err);
 
